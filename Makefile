@@ -1,0 +1,47 @@
+# kseries: the two README commands on a fresh Debian 12 machine are
+#   make test-kernel   build + boot the default kernel (Debian's 6.1) and print the results table
+#   make test          unit tests and one end-to-end build+boot
+# Both install what they need first (make deps).
+
+SYSTEM_PACKAGES := git make gcc gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
+                   qemu-system-x86 xz-utils linux-source-6.1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+KSERIES := node bin/kseries.js
+
+.PHONY: deps system-deps node-deps test test-unit test-e2e test-kernel bench typecheck images clean
+
+deps: system-deps node-deps
+
+# apt-get only when something is missing, so repeated runs are fast and offline-safe.
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+node-deps: node_modules/.kseries-stamp
+node_modules/.kseries-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+typecheck: node-deps
+	npx tsc -p tsconfig.json
+
+test: deps typecheck
+	npx tap
+
+test-unit: node-deps
+	npx tap --exclude='test/e2e*.test.ts'
+
+test-kernel: deps
+	$(KSERIES) run --out runs/test-kernel
+
+bench: deps
+	$(KSERIES) bench --out runs/bench
+
+images:
+	$(MAKE) -C images
+
+clean:
+	rm -rf runs images/out

@@ -1,0 +1,36 @@
+// kseries command line: one file per command under commands/.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { parseCommand } from './commands/parse.ts';
+import { runCommand } from './commands/run.ts';
+import { ExitCode } from './model/results.ts';
+import { KseriesError } from './util/errors.ts';
+
+const EPILOG = `Exit codes: 0 all passed; 1 a probe failed; 2 bad input or usage; 3 infrastructure
+(build failed, qemu missing, no KVM); 4 the kernel crashed or reported a problem; 124 hang or timeout.`;
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('kseries')
+    .command(runCommand)
+    .command(parseCommand)
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new KseriesError(msg, ExitCode.USAGE);
+    })
+    .help()
+    .parseAsync();
+} catch (e) {
+  if (e instanceof KseriesError) {
+    process.stderr.write(`kseries: error: ${e.message}\n`);
+    if (e.detail) process.stderr.write(e.detail.replace(/^/gm, '  ') + '\n');
+    process.exitCode = e.exitCode;
+  } else {
+    process.stderr.write(`kseries: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = ExitCode.INFRA;
+  }
+}

@@ -1,0 +1,30 @@
+// kseries parse: re-read a saved console log offline with the same results and exit codes.
+import { readFile } from 'node:fs/promises';
+import type { CommandModule } from 'yargs';
+import { exitCodeFor, parseConsole } from '../console/parse-console.ts';
+import { formatResultTable } from '../report/summary.ts';
+import { usageError } from '../util/errors.ts';
+import { writeResults } from './report.ts';
+
+export const parseCommand: CommandModule<object, { log: string; json?: string }> = {
+  command: 'parse <log>',
+  describe: 'parse a saved console log (KTAP v1 or TAP 13) and report results and findings',
+  builder: (y) =>
+    y
+      .positional('log', { type: 'string', demandOption: true, describe: 'console log file' })
+      .option('json', { type: 'string', nargs: 1, describe: "write results JSON to FILE ('-' for stdout)" }),
+  handler: async (a) => {
+    let text: string;
+    try {
+      text = await readFile(a.log, 'utf8');
+    } catch {
+      throw usageError(`cannot read console log ${a.log}`);
+    }
+    const result = parseConsole(text);
+    const exitCode = exitCodeFor(result);
+    const out = a.json === '-' ? process.stderr : process.stdout;
+    out.write(formatResultTable(result, { color: Boolean(out.isTTY) }).join('\n') + '\n');
+    await writeResults(undefined, a.json, result, { source: a.log });
+    process.exitCode = exitCode;
+  },
+};

@@ -1,0 +1,96 @@
+// kseries run: build the kernel, boot it with the probes, report KTAP results.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { listProbes } from '../image/guest.ts';
+import { parseAdd } from '../image/initramfs.ts';
+import { ARCHES, X86_64 } from '../model/arch.ts';
+import { ExitCode } from '../model/results.ts';
+import type { AccelChoice } from '../qemu/accel.ts';
+import { formatElapsed, formatResultTable } from '../report/summary.ts';
+import { runPipeline } from '../run/pipeline.ts';
+import { Progress } from '../run/progress.ts';
+import { createRunDir } from '../run/rundir.ts';
+import { KseriesError, usageError } from '../util/errors.ts';
+import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, treeOptions, treeSpecFrom } from './options.ts';
+import { writeResults } from './report.ts';
+
+function builder(y: Argv) {
+  return configOptions(treeOptions(y))
+    .option('probe', { type: 'string', array: true, group: 'Guest:', describe: 'probe to run (repeatable; default all)' })
+    .option('abi', { type: 'string', default: 'compat,native64', group: 'Guest:', describe: 'probe ABIs, comma-separated' })
+    .option('add', { type: 'string', array: true, default: [] as string[], group: 'Guest:', describe: 'put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)' })
+    .option('exec', { type: 'string', array: true, default: [] as string[], group: 'Guest:', describe: "run 'CMD' in the guest after the probes (repeatable)" })
+    .option('probe-timeout', { type: 'number', default: 60, group: 'Guest:', describe: 'seconds per probe' })
+    .option('exec-timeout', { type: 'number', default: 300, group: 'Guest:', describe: 'seconds per --exec command' })
+    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:', describe: 'QEMU accelerator' })
+    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:', describe: 'overall seconds before the boot counts as hung' })
+    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (default ./runs/<time>)' })
+    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "also write results JSON to FILE ('-' for stdout)" });
+}
+
+type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
+
+export async function runCommandHandler(a: RunArgs): Promise<number> {
+  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+  const arch = ARCHES.x86_64 ?? X86_64;
+  const abis = a.abi.split(',').map((s) => s.trim()).filter(Boolean);
+  if (abis.length === 0) throw usageError('--abi needs at least one ABI');
+  // Bad arguments are reported before anything is created or built.
+  const tree = treeSpecFrom(a);
+  const kconfig = parseKconfigArgs(a.kconfig);
+  const adds = a.add.map(parseAdd);
+  const known = await listProbes();
+  const unknown = (a.probe ?? []).filter((p) => !known.includes(p));
+  if (unknown.length > 0) throw usageError(`unknown probe ${unknown.join(', ')} (have: ${known.join(', ')})`);
+  const runDir = await createRunDir(a.out);
+  progress.stage('run', `artefacts in ${runDir}`);
+  const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
+  try {
+    const outcome = await runPipeline(
+      {
+        tree,
+        arch,
+        fragments: [join(BASE_FRAGMENTS_DIR, arch.fragment), ...a.fragment],
+        kconfig,
+        patchesId: '',
+        accel: a.accel as AccelChoice,
+        cacheRoot: a.cache,
+        runDir,
+        ...(a.probe ? { probes: a.probe } : {}),
+        abis,
+        adds,
+        execs: a.exec,
+        probeTimeoutSec: a.probeTimeout,
+        execTimeoutSec: a.execTimeout,
+        bootTimeoutSec: a.bootTimeout,
+        ...(a.jobs ? { jobs: a.jobs } : {}),
+      },
+      progress,
+    );
+    Object.assign(meta, outcome.meta);
+    progress.clearLive();
+    const color = Boolean(process.stdout.isTTY);
+    const out = a.json === '-' ? process.stderr : process.stdout;
+    out.write(formatResultTable(outcome.result, { color }).join('\n') + '\n');
+    out.write(`elapsed: ${formatElapsed(outcome.stages)}\n`);
+    out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
+    await writeResults(runDir, a.json, outcome.result, meta);
+    return outcome.exitCode;
+  } catch (e) {
+    // Every failure still leaves results.json (with the error) beside the logs.
+    const code = e instanceof KseriesError ? e.exitCode : ExitCode.INFRA;
+    const json = { schema: 1, run: meta, status: code === ExitCode.USAGE ? 'USAGE' : 'INFRA', exitCode: code, error: (e as Error).message, probes: [], findings: [] };
+    await writeFile(join(runDir, 'results.json'), JSON.stringify(json, null, 2) + '\n').catch(() => undefined);
+    throw e;
+  }
+}
+
+export const runCommand: CommandModule = {
+  command: 'run',
+  describe: 'build a kernel, boot it in QEMU with the probes, and report',
+  builder,
+  handler: async (a) => {
+    process.exitCode = await runCommandHandler(a as unknown as RunArgs);
+  },
+};

@@ -1,0 +1,422 @@
+// Extract the guest's KTAP/TAP document from the console and turn it into
+// ProbeResults.
+//
+// Structure (subtests, plans, results, directives, comment order) comes from
+// tap-parser. Two things it cannot give us are done here:
+//  - the console is not a clean TAP stream: firmware garbage precedes the
+//    header and kernel printk lines interleave anywhere, so only lines that
+//    are TAP by grammar are fed to the parser; the rest stay for the crash
+//    classifier, which needs their line numbers;
+//  - tap-parser has no line numbers and emits a result only when the *next*
+//    TAP line arrives, so the line spans that attribute kernel messages to a
+//    probe are tracked here, by feeding one line at a time.
+
+import { Parser, type Result } from 'tap-parser';
+import type { ProbeCase, ProbeResult, Status } from '../model/results.ts';
+import type { ConsoleLine } from './lines.ts';
+import { stripPrintkTimestamp } from './printk.ts';
+
+/** Console lines during which a probe's subtest was open. */
+export interface ProbeSpan {
+  /** Index into KtapDocument.probes. */
+  probeIndex: number;
+  id: string;
+  /** Line of its "# Subtest:" (or first) line. */
+  start: number;
+  /** Line of its result line; undefined if it never came (output truncated). */
+  end?: number;
+}
+
+export interface KtapDocument {
+  /** A KTAP/TAP header was found. */
+  found: boolean;
+  /** Console line of the header (0 when not found). */
+  headerLine: number;
+  /** The header as printed, e.g. "KTAP version 1" or "TAP version 13". */
+  header?: string;
+  /** The header was behind a printk timestamp (KTAP printed by the kernel, e.g. KUnit). */
+  viaPrintk: boolean;
+  /** Top-level plan, if seen. */
+  plan?: { start: number; end: number };
+  /** "Bail out!" reason, if the producer bailed out. */
+  bailout?: string;
+  /** Top-level plan present, results ≥ planned, no bail-out, no subtest left open. */
+  complete: boolean;
+  probes: ProbeResult[];
+  spans: ProbeSpan[];
+  /** Console lines consumed as TAP; everything else is kernel/firmware output. */
+  tapLines: Set<number>;
+  /** Last console line that belongs to the document (a second header starts a new boot's output). */
+  lastLine: number;
+  /** Comments not belonging to any probe (before the plan, after the last result), e.g. "kseries-init: uname …". */
+  comments: string[];
+}
+
+const ABIS = new Set(['compat', 'native64', 'native32']);
+
+/** "io_uring_readv:compat" → {probe: "io_uring_readv", abi: "compat"}; anything else (exec:x, kselftest names) keeps abi ''. */
+export function splitProbeId(id: string): { probe: string; abi: string } {
+  const i = id.lastIndexOf(':');
+  if (i > 0 && ABIS.has(id.slice(i + 1))) return { probe: id.slice(0, i), abi: id.slice(i + 1) };
+  return { probe: id, abi: '' };
+}
+
+// --- finding the document -------------------------------------------------
+
+// Searched anywhere in the line (not anchored at its start): the header may be
+// glued behind escape-code leftovers, firmware garbage or a printk timestamp.
+const HEADER_SEARCH = /(K?TAP version \d+)(?:\s*$|(?=\[\s*\d+\.\d+\]))/;
+const TOP_HEADER = /^K?TAP version \d+$/;
+
+export interface KtapStart {
+  /** Index into the lines array. */
+  index: number;
+  header: string;
+  /** Everything before the header on its line was a printk timestamp. */
+  viaPrintk: boolean;
+}
+
+/** Locate the first KTAP/TAP header on the console. */
+export function findKtapStart(lines: readonly ConsoleLine[]): KtapStart | undefined {
+  for (let index = 0; index < lines.length; index++) {
+    const text = lines[index]!.text;
+    const m = HEADER_SEARCH.exec(text);
+    if (!m) continue;
+    const before = text.slice(0, m.index);
+    // "[    0.51] KTAP version 1": the whole document comes through printk,
+    // each line carrying a timestamp to strip (kunit_tool's prefix handling).
+    const viaPrintk = before !== '' && stripPrintkTimestamp(before)?.trim() === '';
+    return { index, header: m[1]!, viaPrintk };
+  }
+  return undefined;
+}
+
+// --- which console lines are TAP -------------------------------------------
+
+const TEST_POINT = /^(?:not )?ok(?:\s|$)/;
+const PLAN = /^\d+\.\.\d+(?:\s+#.*)?$/;
+const OTHER_TAP = /^(?:#|K?TAP version \d+$|bail out!|pragma [+-])/i;
+
+/**
+ * Accepts only lines that are TAP by grammar (at a multiple of 4 spaces of
+ * indentation, as KTAP/TAP subtests are), plus TAP 13 YAML blocks under a
+ * test point. Kernel lines — timestamped or not, including splat bodies —
+ * never match, so they cannot confuse tap-parser's subtest tracking.
+ */
+class TapLineFilter {
+  #pointIndent: string | undefined;
+  #yamlIndent: string | undefined;
+
+  accept(text: string): boolean {
+    if (this.#yamlIndent !== undefined) {
+      if (text === this.#yamlIndent + '...') {
+        this.#yamlIndent = undefined;
+        return true;
+      }
+      return text.startsWith(this.#yamlIndent);
+    }
+    if (this.#pointIndent !== undefined && text === this.#pointIndent + '  ---') {
+      this.#yamlIndent = this.#pointIndent + '  ';
+      return true;
+    }
+    const m = /^((?: {4})*)(\S.*)$/.exec(text);
+    const body = m?.[2];
+    if (m === null || body === undefined) return false;
+    if (TEST_POINT.test(body)) {
+      this.#pointIndent = m[1]!;
+      return true;
+    }
+    this.#pointIndent = undefined;
+    return PLAN.test(body) || OTHER_TAP.test(body);
+  }
+}
+
+// --- directives and statuses ------------------------------------------------
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  kind: 'pass' | 'fail' | 'skip' | 'todo' | 'timeout' | 'xfail' | 'error';
+  /** Directive text after its keyword ("after 30 s"), or an unknown directive as printed ("exit=1"). */
+  reason?: string;
+}
+
+// tap-parser only knows SKIP and TODO (and time=); any other directive is
+// left glued to the name, e.g. "exec:repro # TIMEOUT after 30 s".
+function outcomeOf(r: Result): Outcome {
+  const text = (v: string | boolean): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const ok = r.ok;
+  if (r.skip !== false) return { name: r.name, ok, kind: 'skip', reason: text(r.skip) };
+  if (r.todo !== false) return { name: r.name, ok, kind: 'todo', reason: text(r.todo) };
+  const m = /^(.*?)\s+#\s*(.*)$/.exec(r.name);
+  if (!m) return { name: r.name, ok, kind: ok ? 'pass' : 'fail' };
+  const name = m[1]!;
+  const directive = m[2]!.trim();
+  const d = /^(TIMEOUT|XFAIL|ERROR)\b\s*(.*)$/i.exec(directive);
+  const keyword = d?.[1]?.toUpperCase();
+  const rest = d?.[2] || undefined;
+  if (keyword === 'TIMEOUT' && !ok) return { name, ok, kind: 'timeout', reason: rest };
+  if (keyword === 'ERROR' && !ok) return { name, ok, kind: 'error', reason: rest };
+  if (keyword === 'XFAIL' && ok) return { name, ok, kind: 'xfail', reason: rest };
+  return { name, ok, kind: ok ? 'pass' : 'fail', reason: directive || undefined };
+}
+
+/** Probe status: ok → PASS; SKIP → SKIP; not ok # TIMEOUT → TIMEOUT; other not ok → FAIL. */
+function probeStatus(o: Outcome): { status: Status; reason?: string } {
+  switch (o.kind) {
+    case 'skip':
+      return { status: 'SKIP', reason: o.reason };
+    case 'timeout':
+      return { status: 'TIMEOUT', reason: o.reason };
+    case 'pass':
+    case 'fail':
+      return { status: o.kind === 'pass' ? 'PASS' : 'FAIL', reason: o.reason };
+    default:
+      return caseStatus(o);
+  }
+}
+
+/**
+ * Case status (PASS/FAIL/SKIP only). A case TIMEOUT/ERROR is a FAIL with the
+ * directive kept in the reason; XFAIL is a PASS; "ok # TODO" is a PASS, and
+ * "not ok # TODO" a known failure that must not fail the run but was not
+ * verified either → SKIP.
+ */
+function caseStatus(o: Outcome): { status: ProbeCase['status']; reason?: string } {
+  const tagged = (tag: string) => (o.reason ? `${tag} ${o.reason}` : tag);
+  switch (o.kind) {
+    case 'pass':
+      return { status: 'PASS', reason: o.reason };
+    case 'fail':
+      return { status: 'FAIL', reason: o.reason };
+    case 'skip':
+      return { status: 'SKIP', reason: o.reason };
+    case 'timeout':
+      return { status: 'FAIL', reason: tagged('TIMEOUT') };
+    case 'error':
+      return { status: 'FAIL', reason: tagged('ERROR') };
+    case 'xfail':
+      return { status: 'PASS', reason: tagged('XFAIL') };
+    case 'todo':
+      return { status: o.ok ? 'PASS' : 'SKIP', reason: tagged('TODO') };
+  }
+}
+
+/** TAP 13 YAML diagnostics as "key: value" lines. */
+function yamlLines(diag: unknown): string[] {
+  if (diag === null || typeof diag !== 'object') return [];
+  return Object.entries(diag as Record<string, unknown>).map(
+    ([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
+}
+
+// Comments tap-parser emits itself rather than reading them from the input.
+const SYNTHETIC_COMMENT = /^(?:Subtest(?::.*)?|test count\(\d+\) != plan\([^)]*\))$/;
+const KMSG_PREFIX = /^kmsg: ?/;
+
+function commentText(raw: string): string {
+  return raw.replace(/^\s*#\s?/, '').trimEnd();
+}
+
+// --- building probes from parser events ------------------------------------
+
+interface OpenSubtest {
+  name: string;
+  start: number;
+  cases: ProbeCase[];
+  /** Comments since the last case: they belong to the next case, or to the probe if none follows. */
+  pending: string[];
+  kmsg: string[];
+  /** tap-parser ended it (it does not, for an empty subtest cut short by "Bail out!"). */
+  completed: boolean;
+  /** Diagnostics after the last case. */
+  trailing: string[];
+}
+
+/** Parse the KTAP/TAP document on a console into probe results and line spans. */
+export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
+  const doc: KtapDocument = {
+    found: false,
+    headerLine: 0,
+    viaPrintk: false,
+    complete: false,
+    probes: [],
+    spans: [],
+    tapLines: new Set(),
+    lastLine: lines.at(-1)?.no ?? 0,
+    comments: [],
+  };
+  const start = findKtapStart(lines);
+  if (!start) return doc;
+  doc.found = true;
+  doc.headerLine = lines[start.index]!.no;
+  doc.header = start.header;
+  doc.viaPrintk = start.viaPrintk;
+
+  const parser = new Parser();
+  let currentLine = doc.headerLine; // console line being fed; tap-parser events fire synchronously
+  let topResults = 0;
+  // Top-level comments since the previous result: they precede (belong to) the next result.
+  let topPending: string[] = [];
+  let topKmsg: string[] = [];
+  // Top-level result lines in feed order, with where their output began;
+  // the k-th root 'assert' is the k-th entry (tap-parser keeps order).
+  const resultLines: { line: number; regionStart: number }[] = [];
+  let regionStart: number | undefined;
+  let subtestCommentLine: number | undefined;
+  const byClosingResult = new Map<Result, OpenSubtest>();
+  const subtests: OpenSubtest[] = [];
+
+  const addProbe = (
+    id: string,
+    s: { status: Status; reason?: string },
+    span: { start: number; end?: number },
+    sub: OpenSubtest | undefined,
+    extraDiagnostics: string[],
+  ) => {
+    const { probe, abi } = splitProbeId(id);
+    const result: ProbeResult = {
+      id,
+      probe,
+      abi,
+      status: s.status,
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      cases: sub?.cases ?? [],
+      diagnostics: [...topPending, ...(sub?.trailing ?? []), ...extraDiagnostics],
+      kmsg: [...topKmsg, ...(sub?.kmsg ?? [])],
+      findings: [],
+    };
+    topPending = [];
+    topKmsg = [];
+    doc.spans.push({ probeIndex: doc.probes.length, id, ...span });
+    doc.probes.push(result);
+  };
+
+  // Output ended (or bailed out) inside the subtest: no result line.
+  const addUnfinished = (sub: OpenSubtest) => {
+    const reason =
+      doc.bailout !== undefined ? `bailed out: ${doc.bailout}` : 'no result line: console output ended inside the subtest';
+    addProbe(sub.name || `subtest@${sub.start}`, { status: 'CRASHED', reason }, { start: sub.start }, sub, []);
+  };
+
+  parser.on('comment', (raw: string) => {
+    const text = commentText(raw);
+    if (text === '' || SYNTHETIC_COMMENT.test(text)) return;
+    if (KMSG_PREFIX.test(text)) topKmsg.push(text.replace(KMSG_PREFIX, ''));
+    else topPending.push(text);
+  });
+
+  parser.on('plan', (p: { start: number; end: number }) => {
+    doc.plan = { start: p.start, end: p.end };
+    // Comments before the plan describe the run, not the first probe.
+    doc.comments.push(...topPending);
+    topPending = [];
+  });
+
+  parser.on('bailout', (reason: string) => {
+    doc.bailout = reason || 'Bail out!';
+  });
+
+  parser.on('child', (child: Parser) => {
+    const sub: OpenSubtest = {
+      name: child.name,
+      start: subtestCommentLine ?? currentLine,
+      cases: [],
+      pending: [],
+      kmsg: [],
+      trailing: [],
+      completed: false,
+    };
+    subtests.push(sub);
+    subtestCommentLine = undefined;
+    child.on('comment', (raw: string) => {
+      const text = commentText(raw);
+      if (text === '' || SYNTHETIC_COMMENT.test(text)) return;
+      if (KMSG_PREFIX.test(text)) sub.kmsg.push(text.replace(KMSG_PREFIX, ''));
+      else sub.pending.push(text);
+    });
+    child.on('assert', (r: Result) => {
+      const o = outcomeOf(r);
+      const c: ProbeCase = { name: o.name, ...caseStatus(o), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
+      if (c.reason === undefined) delete c.reason;
+      sub.cases.push(c);
+      sub.pending = [];
+    });
+    child.on('complete', () => {
+      sub.completed = true;
+      sub.trailing = sub.pending;
+      sub.pending = [];
+      // closingTestPoint is set while the parent parses the result line that
+      // ends this subtest; the root 'assert' for it comes a line later.
+      if (child.closingTestPoint) {
+        byClosingResult.set(child.closingTestPoint, sub);
+      } else {
+        addUnfinished(sub);
+      }
+    });
+  });
+
+
+  parser.on('assert', (r: Result) => {
+    topResults++;
+    const where = resultLines.shift();
+    const line = where?.line ?? currentLine;
+    const sub = byClosingResult.get(r);
+    const o = outcomeOf(r);
+    const id = o.name || sub?.name || `#${r.id || topResults}`;
+    const span = sub ? { start: sub.start, end: line } : { start: where?.regionStart ?? line, end: line };
+    addProbe(id, probeStatus(o), span, sub, yamlLines(r.diag));
+  });
+
+  const filter = new TapLineFilter();
+  for (let i = start.index; i < lines.length; i++) {
+    const line = lines[i]!;
+    let text: string;
+    if (i === start.index) {
+      text = start.header;
+    } else {
+      const stripped = start.viaPrintk ? stripPrintkTimestamp(line.text) : line.text;
+      if (stripped === undefined) continue;
+      // A second top-level header is a new document: the guest rebooted (or
+      // something else started printing TAP). The first document ends here.
+      if (TOP_HEADER.test(stripped)) {
+        doc.lastLine = line.no - 1;
+        break;
+      }
+      if (!filter.accept(stripped)) continue;
+      text = stripped;
+    }
+    doc.tapLines.add(line.no);
+    currentLine = line.no;
+    if (!text.startsWith(' ')) {
+      if (TEST_POINT.test(text)) {
+        resultLines.push({ line: line.no, regionStart: regionStart ?? line.no });
+        regionStart = undefined;
+        subtestCommentLine = undefined;
+      } else if (PLAN.test(text)) {
+        regionStart = undefined;
+      } else if (!TOP_HEADER.test(text)) {
+        regionStart ??= line.no;
+        if (/^# Subtest\b/.test(text)) subtestCommentLine = line.no;
+      }
+    } else {
+      regionStart ??= line.no;
+    }
+    parser.write(text + '\n');
+  }
+  parser.end();
+  for (const sub of subtests) {
+    if (sub.completed) continue;
+    sub.trailing = sub.pending;
+    addUnfinished(sub);
+  }
+
+  doc.comments.push(...topPending);
+  const planned = doc.plan ? Math.max(0, doc.plan.end - doc.plan.start + 1) : undefined;
+  doc.complete =
+    planned !== undefined &&
+    topResults >= planned &&
+    doc.bailout === undefined &&
+    doc.spans.every(s => s.end !== undefined);
+  return doc;
+}

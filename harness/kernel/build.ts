@@ -1,0 +1,163 @@
+// Build stage: out-of-tree make with ccache, cached under a key of tree
+// identity + applied patches + requested config + compiler + arch.
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CacheStore } from '../cache/store.ts';
+import type { ArchDef } from '../model/arch.ts';
+import { infraError, KseriesError } from '../util/errors.ts';
+import { sha256 } from '../util/hash.ts';
+import { runCommand, spawn, type CommandRunner } from '../util/proc.ts';
+import { buildErrorLines, isObjectLine } from './build-log.ts';
+import { configureKernel, makeArgv } from './configure.ts';
+import { formatKconfig, type Kconfig } from './kconfig.ts';
+import type { SourceTree } from './tree.ts';
+
+/** Bump when the way a build dir is produced changes, so old entries are not reused. */
+const RECIPE = 'kseries-build-1';
+
+export interface BuildRequest {
+  tree: SourceTree;
+  arch: ArchDef;
+  requested: Kconfig;
+  /** Identity of the patches applied on top of the tree ('' for none). */
+  patchesId: string;
+  store: CacheStore;
+  /** Where build.log goes (the run directory). */
+  logPath: string;
+  jobs?: number;
+  onObjects?: (built: number) => void;
+  log?: (msg: string) => void;
+}
+
+export interface BuildResult {
+  key: string;
+  cacheHit: boolean;
+  /** The cache entry: build/ (the O= dir), config, build.log, entry.json. */
+  entryDir: string;
+  buildDir: string;
+  kernelImage: string;
+  configText: string;
+  compiler: string;
+  configMs: number;
+  buildMs: number;
+  /** make arguments after `make -C SRC O=BUILD ARCH=..`, and its environment, for reproducer.sh. */
+  buildArgs: string[];
+  buildEnv: Record<string, string>;
+}
+
+export interface BuildKeyInputs {
+  treeIdentity: string;
+  patchesId: string;
+  arch: string;
+  requestedConfig: string;
+  compiler: string;
+}
+
+/** Pure: the cache key of a build. Any input changing gives a new key. */
+export function buildKey(i: BuildKeyInputs): string {
+  return sha256(RECIPE, i.treeIdentity, i.patchesId, i.arch, i.requestedConfig, i.compiler).slice(0, 24);
+}
+
+export async function compilerVersion(run: CommandRunner = runCommand): Promise<string> {
+  const r = await run('gcc', ['--version']);
+  if (r.exitCode !== 0) throw infraError('gcc not found: run make deps');
+  return r.stdout.split('\n')[0]!.trim();
+}
+
+async function hasCcache(run: CommandRunner): Promise<boolean> {
+  return (await run('ccache', ['--version'])).exitCode === 0;
+}
+
+export async function buildKernel(req: BuildRequest, run: CommandRunner = runCommand): Promise<BuildResult> {
+  const compiler = await compilerVersion(run);
+  const requestedText = formatKconfig(req.requested);
+  const key = buildKey({
+    treeIdentity: req.tree.identity,
+    patchesId: req.patchesId,
+    arch: req.arch.name,
+    requestedConfig: requestedText,
+    compiler,
+  });
+  const ccache = await hasCcache(run);
+  const ccacheDir = join(req.store.root, 'ccache');
+  const env: Record<string, string> = ccache ? { CCACHE_DIR: ccacheDir, CCACHE_BASEDIR: req.store.root } : {};
+  const jobs = req.jobs ?? availableParallelism();
+  const buildArgs = [`-j${jobs}`, ...(ccache ? ['CC=ccache gcc'] : []), req.arch.imageTarget];
+  let configMs = 0;
+  let buildMs = 0;
+  const entryName = (d: string) => join(d, 'build');
+
+  const produced = await req.store.produce('builds', key, async (tmp) => {
+    const buildDir = entryName(tmp);
+    await mkdir(buildDir, { recursive: true });
+    let t0 = Date.now();
+    req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
+    await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
+    configMs = Date.now() - t0;
+    t0 = Date.now();
+    req.log?.(`building ${req.arch.imageTarget} with -j${jobs}${ccache ? ' and ccache' : ' (ccache missing: cold build)'}`);
+    const argv = [...makeArgv(req.tree.srcDir, buildDir, req.arch), ...buildArgs];
+    const entryLog = join(tmp, 'build.log');
+    const exit = await runMake(argv, env, entryLog, req.onObjects);
+    buildMs = Date.now() - t0;
+    await copyFile(entryLog, req.logPath);
+    if (exit !== 0) {
+      const errors = buildErrorLines(await readFile(entryLog, 'utf8'));
+      throw new KseriesError(
+        `kernel build failed (make exit ${exit}); see ${req.logPath}`,
+        3,
+        errors.join('\n'),
+      );
+    }
+    await copyFile(join(buildDir, '.config'), join(tmp, 'config'));
+    await writeFile(
+      join(tmp, 'entry.json'),
+      JSON.stringify({ key, tree: req.tree.identity, patches: req.patchesId, arch: req.arch.name, compiler, configMs, buildMs, at: new Date().toISOString() }, null, 2),
+    );
+  });
+
+  const buildDir = entryName(produced.path);
+  if (produced.hit) {
+    const prev = await readFile(join(produced.path, 'build.log'), 'utf8').catch(() => '');
+    await writeFile(req.logPath, `kseries: build cache hit ${produced.path}; the log of the build that made it follows\n${prev}`);
+  }
+  const configText = await readFile(join(produced.path, 'config'), 'utf8');
+  return {
+    key,
+    cacheHit: produced.hit,
+    entryDir: produced.path,
+    buildDir,
+    kernelImage: join(buildDir, req.arch.image),
+    configText,
+    compiler,
+    configMs,
+    buildMs,
+    buildArgs,
+    buildEnv: env,
+  };
+}
+
+/** Run make, teeing everything to the log and counting built objects for the progress line. */
+async function runMake(argv: string[], env: Record<string, string>, logPath: string, onObjects?: (n: number) => void): Promise<number> {
+  const [file, ...args] = argv;
+  const out = createWriteStream(logPath);
+  const p = spawn(file!, args, { env: { ...process.env, ...env }, all: true, buffer: false, stdin: 'ignore' });
+  let built = 0;
+  const rl = createInterface({ input: p.all! });
+  const closed = new Promise<void>((res) => rl.once('close', () => res()));
+  rl.on('line', (line) => {
+    out.write(line + '\n');
+    if (isObjectLine(line)) onObjects?.(++built);
+  });
+  const r = await p;
+  await closed;
+  await new Promise<void>((res) => out.end(() => res()));
+  if (r.exitCode === undefined) {
+    if (r.isTerminated) return 130;
+    throw infraError(`cannot run make: ${r.shortMessage}`);
+  }
+  return r.exitCode;
+}

@@ -1,0 +1,66 @@
+// Config stage: tinyconfig, then the requested fragments and additions merged
+// over it, then olddefconfig; every requested option must survive.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArchDef } from '../model/arch.ts';
+import { usageError, infraError } from '../util/errors.ts';
+import { runCommand, type CommandRunner } from '../util/proc.ts';
+import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, type Kconfig } from './kconfig.ts';
+
+export interface ConfigRequest {
+  srcDir: string;
+  buildDir: string;
+  arch: ArchDef;
+  /** Requested options, already merged from fragments and --kconfig (see requestedConfig). */
+  requested: Kconfig;
+}
+
+export interface ConfigResult {
+  /** The final .config text after olddefconfig. */
+  configText: string;
+  final: Kconfig;
+}
+
+/** Base make invocation for a build dir; shared with the build stage and reproducer.sh. */
+export function makeArgv(srcDir: string, buildDir: string, arch: ArchDef, ...targets: string[]): string[] {
+  return ['make', '-C', srcDir, `O=${buildDir}`, `ARCH=${arch.makeArch}`, ...targets];
+}
+
+/** Merge fragment files (in order) and then --kconfig additions into one requested set. */
+export async function requestedConfig(fragmentPaths: string[], additions: [string, string][]): Promise<Kconfig> {
+  const parts: Kconfig[] = [];
+  for (const p of fragmentPaths) {
+    let text: string;
+    try {
+      text = await readFile(p, 'utf8');
+    } catch {
+      throw usageError(`config fragment ${p} cannot be read`);
+    }
+    parts.push(parseKconfig(text));
+  }
+  parts.push(new Map(additions));
+  return mergeKconfig(...parts);
+}
+
+export async function configureKernel(req: ConfigRequest, run: CommandRunner = runCommand): Promise<ConfigResult> {
+  const make = async (target: string) => {
+    const [file, ...args] = makeArgv(req.srcDir, req.buildDir, req.arch, target);
+    const r = await run(file!, args);
+    if (r.exitCode !== 0) {
+      const why = (r.spawnError ?? r.stderr.trim().split('\n').slice(-3).join(' | ')) || `exit ${r.exitCode}`;
+      throw infraError(`make ${target} failed: ${why}`);
+    }
+  };
+  await make('tinyconfig');
+  const dotConfig = join(req.buildDir, '.config');
+  const tiny = parseKconfig(await readFile(dotConfig, 'utf8'));
+  await writeFile(dotConfig, formatKconfig(mergeKconfig(tiny, req.requested)));
+  await make('olddefconfig');
+  const configText = await readFile(dotConfig, 'utf8');
+  const final = parseKconfig(configText);
+  const dropped = findDropped(req.requested, final);
+  if (dropped.length > 0) {
+    throw usageError(`olddefconfig dropped requested options: ${describeDropped(dropped)}`);
+  }
+  return { configText, final };
+}

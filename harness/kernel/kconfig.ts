@@ -1,0 +1,62 @@
+// Kconfig as a value (after kunit_config.py): parse, merge, and check that
+// every requested option survived olddefconfig.
+
+/** Option name (with CONFIG_ prefix) → value: 'y', 'm', 'n' (for "is not set"), or the raw string/number. */
+export type Kconfig = Map<string, string>;
+
+const SET = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/;
+const UNSET = /^# (CONFIG_[A-Za-z0-9_]+) is not set$/;
+
+export function parseKconfig(text: string): Kconfig {
+  const out: Kconfig = new Map();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const set = SET.exec(line);
+    if (set) {
+      out.set(set[1]!, set[2]!);
+      continue;
+    }
+    const unset = UNSET.exec(line);
+    if (unset) out.set(unset[1]!, 'n');
+  }
+  return out;
+}
+
+/** Parse a `--kconfig` argument: CONFIG_X=y, X=y, CONFIG_X=n, X=m, X="string". */
+export function parseKconfigArg(arg: string): [string, string] {
+  const m = /^(?:CONFIG_)?([A-Za-z0-9_]+)=(.+)$/.exec(arg.trim());
+  if (!m) throw new Error(`bad --kconfig '${arg}': expected CONFIG_NAME=value`);
+  return [`CONFIG_${m[1]!}`, m[2]!];
+}
+
+/** Later configs win. */
+export function mergeKconfig(...configs: Kconfig[]): Kconfig {
+  const out: Kconfig = new Map();
+  for (const c of configs) for (const [k, v] of c) out.set(k, v);
+  return out;
+}
+
+export function formatKconfig(c: Kconfig): string {
+  return [...c].map(([k, v]) => (v === 'n' ? `# ${k} is not set` : `${k}=${v}`)).join('\n') + '\n';
+}
+
+export interface Dropped {
+  option: string;
+  requested: string;
+  /** What olddefconfig left: 'n' when absent or unset. */
+  actual: string;
+}
+
+/** Options whose requested value is not what the final .config holds (an absent option counts as 'n'). */
+export function findDropped(requested: Kconfig, actual: Kconfig): Dropped[] {
+  const dropped: Dropped[] = [];
+  for (const [option, want] of requested) {
+    const got = actual.get(option) ?? 'n';
+    if (got !== want) dropped.push({ option, requested: want, actual: got });
+  }
+  return dropped;
+}
+
+export function describeDropped(d: Dropped[]): string {
+  return d.map((x) => `${x.option}=${x.requested} (got ${x.actual === 'n' ? 'not set' : x.actual})`).join(', ');
+}

@@ -1,0 +1,41 @@
+// Data-only definitions per guest kernel architecture (after kunit_tool's qemu_configs/).
+
+export interface ArchDef {
+  /** Name used on the command line and in cache keys. */
+  name: string;
+  /** make ARCH= value. */
+  makeArch: string;
+  /** Kernel image, relative to the build dir. */
+  image: string;
+  /** make target that produces it. */
+  imageTarget: string;
+  /** Config fragment under patches/base/. */
+  fragment: string;
+  qemuBinary: string;
+  /** Machine and device arguments, before -kernel/-initrd/-append. */
+  qemuArgs: readonly string[];
+  /** Kernel command line: serial console; panic=-1 + -no-reboot makes a panic end QEMU at once. */
+  cmdline: string;
+  /** ABI of the guest's init binary (images/out/<abi>/init). */
+  initAbi: 'x86_64' | 'i386';
+  /**
+   * Probe ABIs that run on this kernel: name → directory of the probe binaries.
+   * On x86_64, i386 binaries exercise the compat syscall layer.
+   */
+  probeAbis: Readonly<Record<string, 'x86_64' | 'i386'>>;
+}
+
+export const X86_64: ArchDef = Object.freeze({
+  name: 'x86_64',
+  makeArch: 'x86_64',
+  image: 'arch/x86/boot/bzImage',
+  imageTarget: 'bzImage',
+  fragment: 'x86_64.config',
+  qemuBinary: 'qemu-system-x86_64',
+  qemuArgs: Object.freeze(['-m', '512', '-smp', '1', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']),
+  cmdline: 'console=ttyS0 panic=-1 rdinit=/init',
+  initAbi: 'x86_64',
+  probeAbis: Object.freeze({ compat: 'i386', native64: 'x86_64' }),
+});
+
+export const ARCHES: Readonly<Record<string, ArchDef>> = Object.freeze({ x86_64: X86_64 });

@@ -1,0 +1,76 @@
+// Types shared by the stages. Data flows one way: each stage returns one of
+// these and never parses another stage's output format.
+
+/** Status of a stage, a probe or a whole run. */
+export type Status = 'PASS' | 'FAIL' | 'SKIP' | 'CRASHED' | 'TIMEOUT' | 'INFRA';
+
+/** Process exit codes, documented in the README. */
+export const ExitCode = {
+  OK: 0,
+  PROBE_FAILED: 1,
+  USAGE: 2,
+  INFRA: 3,
+  KERNEL_PROBLEM: 4,
+  TIMEOUT: 124,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What the crash classifier can recognise on a console. */
+export type FindingKind =
+  | 'panic'
+  | 'oops'
+  | 'bug'
+  | 'warning'
+  | 'kasan'
+  | 'cut-here'
+  | 'triple-fault'
+  | 'reboot'
+  | 'hang'
+  | 'truncated';
+
+export interface Finding {
+  kind: FindingKind;
+  /** 1-based line number in console.log (0 when not tied to a line, e.g. a hang). */
+  line: number;
+  text: string;
+  /** Subtest id (e.g. "readv_writev:compat") that was running when it appeared. */
+  probe?: string;
+}
+
+/** One test point inside a probe's KTAP document. */
+export interface ProbeCase {
+  name: string;
+  status: 'PASS' | 'FAIL' | 'SKIP';
+  /** SKIP/TODO reason or other directive text. */
+  reason?: string;
+  /** "# ..." lines that belong to this case (evidence: return values, errno, offsets). */
+  diagnostics: string[];
+}
+
+/** One probe × ABI subtest of the guest's top-level KTAP document. */
+export interface ProbeResult {
+  /** "<probe>:<abi>", e.g. "io_uring_readv:compat"; for --exec payloads "exec:<name>". */
+  id: string;
+  probe: string;
+  abi: string;
+  status: Status;
+  reason?: string;
+  cases: ProbeCase[];
+  diagnostics: string[];
+  /** Kernel-log lines the init echoed after this probe ("# kmsg: ..."). */
+  kmsg: string[];
+  findings: Finding[];
+}
+
+export interface ConsoleResult {
+  status: Status;
+  /** A KTAP/TAP document was found at all. */
+  ktapFound: boolean;
+  /** The top-level plan was satisfied. */
+  complete: boolean;
+  /** "reboot: Power down" (or equivalent) was seen. */
+  poweredOff: boolean;
+  probes: ProbeResult[];
+  /** Every finding, including those attributed to a probe. */
+  findings: Finding[];
+}

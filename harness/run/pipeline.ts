@@ -1,0 +1,140 @@
+// One run: tree → config+build → guest image → boot → console → results.
+// Each stage is its own module; this file only sequences them and times them.
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CacheStore } from '../cache/store.ts';
+import { parseConsole, exitCodeFor } from '../console/parse-console.ts';
+import { buildGuest } from '../image/guest.ts';
+import { buildInitramfs, type UserAdd } from '../image/initramfs.ts';
+import { buildKernel } from '../kernel/build.ts';
+import { requestedConfig } from '../kernel/configure.ts';
+import { resolveTree, type TreeSpec } from '../kernel/tree.ts';
+import type { ArchDef } from '../model/arch.ts';
+import type { ConsoleResult } from '../model/results.ts';
+import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
+import { bootKernel, qemuArgv } from '../qemu/runner.ts';
+import { runCommand } from '../util/proc.ts';
+import { formatDuration, Progress } from './progress.ts';
+import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, writeReproducer } from './rundir.ts';
+
+export interface RunOptions {
+  tree: TreeSpec;
+  arch: ArchDef;
+  /** Config fragment files, merged in order after tinyconfig. */
+  fragments: string[];
+  kconfig: [string, string][];
+  patchesId: string;
+  accel: AccelChoice;
+  cacheRoot: string;
+  runDir: string;
+  /** Probe names to run (undefined: all). */
+  probes?: string[];
+  abis: string[];
+  adds: UserAdd[];
+  execs: string[];
+  probeTimeoutSec: number;
+  execTimeoutSec: number;
+  bootTimeoutSec: number;
+  jobs?: number;
+}
+
+export interface Stage {
+  name: string;
+  ms: number;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  result: ConsoleResult;
+  stages: Stage[];
+  meta: Record<string, unknown>;
+}
+
+export async function runPipeline(o: RunOptions, progress: Progress): Promise<RunOutcome> {
+  const stages: Stage[] = [];
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      stages.push({ name, ms: Date.now() - t0 });
+    }
+  };
+  const store = new CacheStore(o.cacheRoot, { onWait: (who) => progress.stage('cache', `waiting for ${who} to finish the same entry`) });
+  const meta: Record<string, unknown> = { runDir: o.runDir, arch: o.arch.name, cache: o.cacheRoot };
+
+  const tree = await timed('tree', () => resolveTree(o.tree, { store, log: (m) => progress.stage('tree', m) }));
+  progress.stage('tree', `${tree.describe}, Linux ${tree.version}`);
+  Object.assign(meta, { kernelVersion: tree.version, tree: tree.describe, treeIdentity: tree.identity });
+
+  const requested = await requestedConfig(o.fragments, o.kconfig);
+  const t0 = Date.now();
+  const build = await buildKernel({
+    tree,
+    arch: o.arch,
+    requested,
+    patchesId: o.patchesId,
+    store,
+    logPath: join(o.runDir, 'build.log'),
+    jobs: o.jobs,
+    log: (m) => progress.stage('build', m),
+    onObjects: (n) => progress.live('build', `${n} objects, ${formatDuration(Date.now() - t0)}`),
+  });
+  stages.push({ name: 'config', ms: build.configMs }, { name: 'build', ms: build.cacheHit ? Date.now() - t0 : build.buildMs });
+  progress.stage('build', build.cacheHit ? `cache hit ${build.entryDir}` : `built in ${formatDuration(build.buildMs)} (${build.entryDir})`);
+  Object.assign(meta, { buildKey: build.key, buildCacheHit: build.cacheHit, compiler: build.compiler });
+  await copyFile(build.kernelImage, join(o.runDir, 'bzImage'));
+  await writeFile(join(o.runDir, 'config'), build.configText);
+
+  const initrd = join(o.runDir, 'initramfs.cpio');
+  const image = await timed('image', async () => {
+    const guest = await buildGuest(store, build.compiler);
+    const probes = o.probes ?? guest.probes;
+    const fs = await buildInitramfs({
+      arch: o.arch,
+      guestDir: guest.dir,
+      probes,
+      abis: o.abis,
+      probeTimeoutSec: o.probeTimeoutSec,
+      execs: o.execs,
+      execTimeoutSec: o.execTimeoutSec,
+      adds: o.adds,
+    });
+    await writeFile(initrd, fs.cpio);
+    await writeFile(join(o.runDir, 'plan'), fs.planText);
+    return fs;
+  });
+  progress.stage('image', `initramfs with ${image.plan.length} plan entries (${(image.cpio.length / 1024).toFixed(0)} KiB)`);
+
+  const accel = await chooseAccel(o.accel, o.arch.qemuBinary, hostProbe());
+  const qemuVersion = (await runCommand(o.arch.qemuBinary, ['--version'])).stdout.split('\n')[0] ?? '';
+  Object.assign(meta, { accel: accel.accel, accelReason: accel.reason, qemu: qemuVersion });
+  const bootReq = { arch: o.arch, accel, kernelImage: build.kernelImage, initrd };
+  await writeReproducer(o.runDir, {
+    srcDir: tree.srcDir,
+    makeArch: o.arch.makeArch,
+    buildArgs: build.buildArgs,
+    buildEnv: build.buildEnv,
+    image: o.arch.image,
+    qemuArgv: qemuArgv({ ...bootReq, kernelImage: KERNEL_PLACEHOLDER, initrd: INITRD_PLACEHOLDER }),
+  });
+  progress.stage('boot', `${accel.accel.toUpperCase()} (${accel.reason})`);
+  const longest = Math.max(o.probeTimeoutSec, o.execs.length > 0 ? o.execTimeoutSec : 0);
+  const boot = await timed('boot', () =>
+    bootKernel({
+      ...bootReq,
+      consolePath: join(o.runDir, 'console.log'),
+      // The init reports after each entry, so silence longer than the longest entry's timeout is a hang.
+      silenceMs: (longest + 60) * 1000,
+      overallMs: o.bootTimeoutSec * 1000,
+    }),
+  );
+  if (boot.hang) progress.stage('boot', `no progress: ${boot.hang === 'silence' ? 'console silent too long' : 'overall timeout'}; QEMU killed`);
+  Object.assign(meta, { qemuExit: boot.exitCode, qemuStderr: boot.stderr.trim() || undefined });
+
+  const consoleText = await readFile(join(o.runDir, 'console.log'), 'utf8');
+  const result = parseConsole(consoleText, boot.hang ? { hang: boot.hang } : {});
+  const exitCode = exitCodeFor(result);
+  meta.stages = stages;
+  return { exitCode, result, stages, meta };
+}

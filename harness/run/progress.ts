@@ -1,0 +1,56 @@
+// Progress for long stages: timestamped stage lines always; on a TTY a live
+// line that rewrites itself, otherwise a plain line now and then.
+
+export interface ProgressSink {
+  write(s: string): unknown;
+}
+
+export function clock(d = new Date()): string {
+  return d.toISOString().slice(11, 19);
+}
+
+export function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+}
+
+export class Progress {
+  private liveShown = false;
+  private lastPlain = 0;
+
+  constructor(
+    private readonly out: ProgressSink,
+    private readonly tty: boolean,
+    /** Minimum gap between plain (non-TTY) live updates. */
+    private readonly plainEveryMs = 20000,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  stage(name: string, msg: string): void {
+    this.clearLive();
+    this.out.write(`[${clock(this.now())}] ${name}: ${msg}\n`);
+  }
+
+  /** A transient status such as "build: 812 objects, 1m12s". */
+  live(name: string, msg: string): void {
+    if (this.tty) {
+      this.out.write(`\r\x1b[K[${clock(this.now())}] ${name}: ${msg}`);
+      this.liveShown = true;
+      return;
+    }
+    const t = this.now().getTime();
+    if (t - this.lastPlain >= this.plainEveryMs) {
+      this.lastPlain = t;
+      this.out.write(`[${clock(this.now())}] ${name}: ${msg}\n`);
+    }
+  }
+
+  clearLive(): void {
+    if (this.liveShown) {
+      this.out.write('\r\x1b[K');
+      this.liveShown = false;
+    }
+  }
+}

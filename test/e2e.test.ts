@@ -1,0 +1,105 @@
+// End to end: build Debian's 6.1 (the default tree) and boot it under QEMU.
+// The first run pays for the build (cached by key, ccache underneath);
+// everything after reuses it, so the failure modes below cost a boot each.
+import t from 'tap';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dirname, '..');
+const cacheArgs = process.env.KSERIES_CACHE ? ['--cache', process.env.KSERIES_CACHE] : [];
+const kseries = (args: string[]) =>
+  execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, all: true, env: { FORCE_COLOR: '0' } });
+const runDir = () => mkdtemp(join(tmpdir(), 'kseries-e2e-'));
+
+interface ResultsJson {
+  status: string;
+  exitCode: number;
+  run: Record<string, unknown>;
+  probes: { id: string; abi: string; status: string; cases: { name: string; status: string; diagnostics: string[] }[] }[];
+}
+
+t.test('default tree: every probe passes on both ABIs, artefacts kept', async (t) => {
+  const out = await runDir();
+  const r = await kseries(['run', ...cacheArgs, '--out', out]);
+  t.equal(r.exitCode, 0, r.all);
+  for (const f of ['console.log', 'build.log', 'results.json', 'reproducer.sh', 'config', 'bzImage', 'initramfs.cpio']) {
+    t.ok(existsSync(join(out, f)), `${f} in the run dir`);
+  }
+  const res = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as ResultsJson;
+  t.equal(res.status, 'PASS');
+  const ids = res.probes.map((p) => p.id);
+  for (const probe of ['readv_writev', 'io_uring_setup', 'io_uring_readv']) {
+    for (const abi of ['compat', 'native64']) t.ok(ids.includes(`${probe}:${abi}`), `${probe}:${abi} ran`);
+  }
+  for (const p of res.probes) {
+    t.equal(p.status, 'PASS', `${p.id} passed`);
+    t.ok(p.cases.length > 0, `${p.id} reported its cases`);
+  }
+  // Data was compared byte for byte, and the evidence is in the diagnostics.
+  const readv = res.probes.find((p) => p.id === 'io_uring_readv:compat')!;
+  t.ok(readv.cases.some((c) => c.name.includes('sqpoll')), 'SQPOLL case present');
+  t.match(readv.cases.flatMap((c) => c.diagnostics).join('\n'), /identical/);
+  t.match(r.all, /elapsed: .*build .*boot/);
+  t.match(await readFile(join(out, 'console.log'), 'utf8'), /reboot: Power down/);
+  t.match(await readFile(join(out, 'reproducer.sh'), 'utf8'), /qemu-system-x86_64 .* -kernel "\$KERNEL"/);
+  t.match(String(res.run.accelReason), /\S/, 'says which accelerator and why');
+
+  // Re-parsing the saved console gives the same verdict and exit code.
+  const parsed = await kseries(['parse', join(out, 'console.log'), '--json', '-']);
+  t.equal(parsed.exitCode, 0);
+  t.same(JSON.parse(parsed.stdout).probes.map((p: { id: string }) => p.id), ids);
+});
+
+t.test('a second run reuses the build', async (t) => {
+  const out = await runDir();
+  const r = await kseries(['run', ...cacheArgs, '--out', out, '--json', '-']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultsJson;
+  t.equal(res.run.buildCacheHit, true);
+  t.match(await readFile(join(out, 'build.log'), 'utf8'), /^kseries: build cache hit /);
+});
+
+t.test('user payloads: a plain program becomes one test point, its output kept', async (t) => {
+  const out = await runDir();
+  // The guest's probes are static binaries: reuse one as a "reproducer" payload.
+  const guest = join(out, 'payload');
+  await execa('make', ['-s', '-C', join(repo, 'images'), `OUT=${guest}`, 'all']);
+  const r = await kseries([
+    'run', ...cacheArgs, '--out', out, '--probe', 'readv_writev', '--abi', 'compat',
+    '--add', `${guest}/i386/io_uring_setup:/opt/repro`, '--exec', '/opt/repro', '--exec', '/opt/missing', '--json', '-',
+  ]);
+  t.equal(r.exitCode, 1, 'the missing program fails the run');
+  const res = JSON.parse(r.stdout) as ResultsJson;
+  t.same(res.probes.map((p) => `${p.id}=${p.status}`), ['readv_writev:compat=PASS', 'exec:repro=PASS', 'exec:missing=FAIL']);
+  t.ok(res.probes[1]!.cases.length > 0, "the payload's own KTAP is nested as cases");
+});
+
+t.test('a requested option that olddefconfig drops is named, exit 2', async (t) => {
+  const out = await runDir();
+  const r = await kseries(['run', ...cacheArgs, '--out', out, '--kconfig', 'CONFIG_KSERIES_NO_SUCH_OPTION=y']);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /dropped requested options: CONFIG_KSERIES_NO_SUCH_OPTION=y \(got not set\)/);
+  t.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('kseries: error')).length, 1, 'one error line');
+  t.equal(JSON.parse(await readFile(join(out, 'results.json'), 'utf8')).exitCode, 2);
+});
+
+t.test('a boot that does not finish in time is a hang, exit 124', async (t) => {
+  const out = await runDir();
+  const r = await kseries(['run', ...cacheArgs, '--out', out, '--boot-timeout', '1', '--json', '-']);
+  t.equal(r.exitCode, 124, r.stderr);
+  const res = JSON.parse(r.stdout);
+  t.ok(res.findings.some((f: { kind: string }) => f.kind === 'hang'));
+  t.ok(existsSync(join(out, 'console.log')));
+});
+
+t.test('usage errors exit 2 with one line', async (t) => {
+  const r = await kseries(['run', '--probe', 'no_such_probe', ...cacheArgs, '--out', await runDir()]);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /unknown probe no_such_probe/);
+  const r2 = await kseries(['run', '--tarball', '/x.tar.xz']);
+  t.equal(r2.exitCode, 2);
+  t.match(r2.stderr, /--tarball needs --sha256/);
+});

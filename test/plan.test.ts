@@ -1,0 +1,28 @@
+import t from 'tap';
+import { execId, formatPlan, splitCommand } from '../harness/image/plan.ts';
+
+t.test('splitCommand handles quotes and escapes like a shell would for words', async (t) => {
+  t.same(splitCommand('a "b c" d\'e\''), ['a', 'b c', 'de']);
+  t.same(splitCommand('  /bin/x  --flag=1\t"" '), ['/bin/x', '--flag=1', '']);
+  t.same(splitCommand('say \\"hi\\" "\\$x"'), ['say', '"hi"', '$x']);
+  t.throws(() => splitCommand('oops "open'), /unterminated/);
+});
+
+t.test('formatPlan writes tab-separated lines the init reads', async (t) => {
+  const text = formatPlan([
+    { id: 'readv_writev:compat', timeoutSec: 30, uid: 0, argv: ['/kseries/bin/i386/readv_writev'] },
+    { id: 'exec:repro', timeoutSec: 5, uid: 65534, argv: ['/bin/repro', 'a b'] },
+  ]);
+  const lines = text.trimEnd().split('\n');
+  t.match(lines[0], /^#/);
+  t.equal(lines[1], 'readv_writev:compat\t30\t0\t/kseries/bin/i386/readv_writev');
+  t.equal(lines[2], 'exec:repro\t5\t65534\t/bin/repro\ta b');
+  t.throws(() => formatPlan([{ id: 'x', timeoutSec: 1, uid: 0, argv: ['a\tb'] }]), /tab/);
+});
+
+t.test('execId names commands by program and keeps them unique', async (t) => {
+  const taken = new Set<string>();
+  t.equal(execId('/bin/repro', taken), 'exec:repro');
+  t.equal(execId('/opt/repro', taken), 'exec:repro.2');
+  t.equal(execId('/usr/bin/kselftest', taken), 'exec:kselftest');
+});

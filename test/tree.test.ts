@@ -1,0 +1,85 @@
+import t from 'tap';
+import { execa } from 'execa';
+import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CacheStore } from '../harness/cache/store.ts';
+import { resolveTree } from '../harness/kernel/tree.ts';
+import { sha256File } from '../harness/util/hash.ts';
+
+const MAKEFILE = 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 7\nEXTRAVERSION =\n';
+
+async function toyTree(dir: string): Promise<string> {
+  await mkdir(join(dir, 'fs'), { recursive: true });
+  await writeFile(join(dir, 'Makefile'), MAKEFILE);
+  await writeFile(join(dir, 'Kconfig'), 'mainmenu "toy"\n');
+  await writeFile(join(dir, 'fs', 'read_write.c'), 'int x;\n');
+  return dir;
+}
+
+const tmp = (p: string) => mkdtemp(join(tmpdir(), p));
+
+t.test('a plain tree is identified by its files; a change gives a new identity', async (t) => {
+  const dir = await toyTree(await tmp('kseries-plain-'));
+  const store = new CacheStore(await tmp('kseries-c-'));
+  const a = await resolveTree({ kind: 'dir', path: dir }, { store });
+  t.equal(a.version, '6.1.7');
+  t.equal(a.isGit, false);
+  t.match(a.identity, /^dir:[0-9a-f]{32}$/);
+  t.equal((await resolveTree({ kind: 'dir', path: dir }, { store })).identity, a.identity, 'stable');
+  await writeFile(join(dir, 'fs', 'read_write.c'), 'int y;;\n');
+  await utimes(join(dir, 'fs', 'read_write.c'), new Date(), new Date(Date.now() + 5000));
+  t.not((await resolveTree({ kind: 'dir', path: dir }, { store })).identity, a.identity);
+});
+
+t.test('a git checkout is identified by HEAD, plus a hash of uncommitted changes', async (t) => {
+  const dir = await toyTree(await tmp('kseries-git-'));
+  const git = (...a: string[]) => execa('git', ['-C', dir, ...a], { env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  await git('init', '-q');
+  await git('add', '.');
+  await git('commit', '-qm', 'toy');
+  const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+  const store = new CacheStore(await tmp('kseries-c-'));
+  const clean = await resolveTree({ kind: 'dir', path: dir }, { store });
+  t.equal(clean.identity, `git:${head}`);
+  t.equal(clean.isGit, true);
+  await writeFile(join(dir, 'fs', 'read_write.c'), 'int z;\n');
+  const dirty = await resolveTree({ kind: 'dir', path: dir }, { store });
+  t.match(dirty.identity, new RegExp(`^git:${head}\\+dirty:[0-9a-f]{16}$`));
+  t.match(dirty.describe, /uncommitted/);
+});
+
+t.test('trees that cannot be built out of tree are refused with exit 2', async (t) => {
+  const store = new CacheStore(await tmp('kseries-c-'));
+  await t.rejects(resolveTree({ kind: 'dir', path: await tmp('kseries-empty-') }, { store }), { exitCode: 2, message: /not a kernel source tree/ });
+  const built = await toyTree(await tmp('kseries-built-'));
+  await writeFile(join(built, '.config'), 'CONFIG_X=y\n');
+  await t.rejects(resolveTree({ kind: 'dir', path: built }, { store }), { exitCode: 2, message: /make mrproper/ });
+});
+
+t.test('a pinned tarball is verified, unpacked once and cached', async (t) => {
+  const work = await tmp('kseries-tar-');
+  await toyTree(join(work, 'linux-6.1.7'));
+  const tarball = join(work, 'linux-6.1.7.tar.xz');
+  await execa('tar', ['-cJf', tarball, '-C', work, 'linux-6.1.7']);
+  const sum = await sha256File(tarball);
+  const store = new CacheStore(await tmp('kseries-c-'));
+  const logs: string[] = [];
+  const a = await resolveTree({ kind: 'tarball', location: tarball, sha256: sum }, { store, log: (m) => logs.push(m) });
+  t.equal(a.identity, `tarball:${sum}`);
+  t.equal(a.version, '6.1.7');
+  t.equal(a.srcDir, store.entryPath('trees', sum));
+  const b = await resolveTree({ kind: 'tarball', location: tarball, sha256: sum.toUpperCase() }, { store, log: (m) => logs.push(m) });
+  t.equal(b.srcDir, a.srcDir);
+  t.equal(logs.filter((l) => l.startsWith('unpacking')).length, 1, 'unpacked only once');
+  await t.rejects(resolveTree({ kind: 'tarball', location: tarball, sha256: '0'.repeat(64) }, { store }), { exitCode: 2, message: /sha256 mismatch/ });
+  await t.rejects(resolveTree({ kind: 'tarball', location: tarball, sha256: 'abc' }, { store }), { exitCode: 2, message: /64 hex digits/ });
+});
+
+t.test('the default tree needs linux-source-6.1 and says how to get it', async (t) => {
+  const store = new CacheStore(await tmp('kseries-c-'));
+  await t.rejects(resolveTree({ kind: 'default' }, { store, defaultTarball: '/nonexistent/linux-source-6.1.tar.xz' }), {
+    exitCode: 3,
+    message: /make deps/,
+  });
+});
