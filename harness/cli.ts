@@ -1,6 +1,7 @@
 // kseries command line: one file per command under commands/.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { benchCommand } from './commands/bench.ts';
 import { parseCommand } from './commands/parse.ts';
 import { runCommand } from './commands/run.ts';
 import { ExitCode } from './model/results.ts';
@@ -14,6 +15,7 @@ try {
     .scriptName('kseries')
     .command(runCommand)
     .command(parseCommand)
+    .command(benchCommand)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .epilog(EPILOG)

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const repo = join(import.meta.dirname, '..');
@@ -93,6 +93,28 @@ t.test('a boot that does not finish in time is a hang, exit 124', async (t) => {
   const res = JSON.parse(r.stdout);
   t.ok(res.findings.some((f: { kind: string }) => f.kind === 'hang'));
   t.ok(existsSync(join(out, 'console.log')));
+});
+
+t.test('Ctrl-C during a build kills make and leaves no half-written cache entry', async (t) => {
+  const cache = process.env.KSERIES_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kseries');
+  // An option no other run asks for, so this run really starts a build.
+  const p = execa('node', [join(repo, 'bin/kseries.js'), 'run', ...cacheArgs, '--out', await runDir(), '--kconfig', 'CONFIG_UNIX98_PTYS=y'], { reject: false, all: true });
+  let seen = '';
+  await new Promise<void>((resolve) => {
+    p.all!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (/build: \d+ objects/.test(seen)) resolve();
+    });
+    void p.then(() => resolve());
+  });
+  p.kill('SIGINT');
+  const r = await p;
+  t.equal(r.exitCode, 130, seen);
+  const left = (await readdir(join(cache, 'builds'))).filter((n) => /\.(tmp-|lock)/.test(n));
+  t.same(left, [], 'no temporary entry or lock left');
+  // The interrupted build ran in <cache>/builds/<key>.tmp-<pid>; nothing may still run there.
+  const makes = await execa('pgrep', ['-af', `O=${join(cache, 'builds')}/[0-9a-f]+\\.tmp-`], { reject: false });
+  t.equal(makes.stdout.trim(), '', 'no make left running');
 });
 
 t.test('usage errors exit 2 with one line', async (t) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CacheStore } from '../cache/store.ts';
 import type { ArchDef } from '../model/arch.ts';
-import { infraError, KseriesError } from '../util/errors.ts';
+import { infraError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { runCommand, spawn, type CommandRunner } from '../util/proc.ts';
 import { buildErrorLines, isObjectLine } from './build-log.ts';
@@ -81,11 +81,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     requestedConfig: requestedText,
     compiler,
   });
-  const ccache = await hasCcache(run);
-  const ccacheDir = join(req.store.root, 'ccache');
-  const env: Record<string, string> = ccache ? { CCACHE_DIR: ccacheDir, CCACHE_BASEDIR: req.store.root } : {};
-  const jobs = req.jobs ?? availableParallelism();
-  const buildArgs = [`-j${jobs}`, ...(ccache ? ['CC=ccache gcc'] : []), req.arch.imageTarget];
+  const plan = await makePlan(req.tree.srcDir, req.arch, { jobs: req.jobs, ccacheRoot: req.store.root }, run);
   let configMs = 0;
   let buildMs = 0;
   const entryName = (d: string) => join(d, 'build');
@@ -93,24 +89,18 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
   const produced = await req.store.produce('builds', key, async (tmp) => {
     const buildDir = entryName(tmp);
     await mkdir(buildDir, { recursive: true });
-    let t0 = Date.now();
+    const t0 = Date.now();
     req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
     await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
     configMs = Date.now() - t0;
-    t0 = Date.now();
-    req.log?.(`building ${req.arch.imageTarget} with -j${jobs}${ccache ? ' and ccache' : ' (ccache missing: cold build)'}`);
-    const argv = [...makeArgv(req.tree.srcDir, buildDir, req.arch), ...buildArgs];
+    req.log?.(`building ${req.arch.imageTarget} with ${plan.buildArgs.slice(0, -1).join(' ')}${plan.env.CCACHE_DIR ? '' : ' (ccache missing: cold build)'}`);
     const entryLog = join(tmp, 'build.log');
-    const exit = await runMake(argv, env, entryLog, req.onObjects);
-    buildMs = Date.now() - t0;
+    const made = await makeKernelImage(plan, buildDir, entryLog, req.onObjects);
+    buildMs = made.ms;
     await copyFile(entryLog, req.logPath);
-    if (exit !== 0) {
+    if (made.exitCode !== 0) {
       const errors = buildErrorLines(await readFile(entryLog, 'utf8'));
-      throw new KseriesError(
-        `kernel build failed (make exit ${exit}); see ${req.logPath}`,
-        3,
-        errors.join('\n'),
-      );
+      throw infraError(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
     }
     await copyFile(join(buildDir, '.config'), join(tmp, 'config'));
     await writeFile(
@@ -135,9 +125,44 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     compiler,
     configMs,
     buildMs,
-    buildArgs,
-    buildEnv: env,
+    buildArgs: plan.buildArgs,
+    buildEnv: plan.env,
   };
+}
+
+/** How to run make for the image: arguments after `make -C SRC O= ARCH=`, and the environment. */
+export interface MakePlan {
+  srcDir: string;
+  arch: ArchDef;
+  buildArgs: string[];
+  env: Record<string, string>;
+}
+
+export interface MakeOptions {
+  jobs?: number;
+  /** ccache lives under this root (shared by every build using it); null disables ccache. */
+  ccacheRoot: string | null;
+}
+
+export async function makePlan(srcDir: string, arch: ArchDef, o: MakeOptions, run: CommandRunner = runCommand): Promise<MakePlan> {
+  const ccache = o.ccacheRoot !== null && (await hasCcache(run));
+  // CCACHE_BASEDIR makes paths under the cache root relative, so trees and
+  // build dirs at different places in it still share compiled objects.
+  const env: Record<string, string> = ccache ? { CCACHE_DIR: join(o.ccacheRoot!, 'ccache'), CCACHE_BASEDIR: o.ccacheRoot! } : {};
+  const jobs = o.jobs ?? availableParallelism();
+  return { srcDir, arch, env, buildArgs: [`-j${jobs}`, ...(ccache ? ['CC=ccache gcc'] : []), arch.imageTarget] };
+}
+
+/** make the kernel image in an already configured build dir. */
+export async function makeKernelImage(
+  plan: MakePlan,
+  buildDir: string,
+  logPath: string,
+  onObjects?: (n: number) => void,
+): Promise<{ exitCode: number; ms: number }> {
+  const t0 = Date.now();
+  const exitCode = await runMake([...makeArgv(plan.srcDir, buildDir, plan.arch), ...plan.buildArgs], plan.env, logPath, onObjects);
+  return { exitCode, ms: Date.now() - t0 };
 }
 
 /** Run make, teeing everything to the log and counting built objects for the progress line. */

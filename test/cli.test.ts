@@ -1,0 +1,48 @@
+// The CLI as a user meets it: exit codes and one-line errors, no kernel needed.
+import t from 'tap';
+import { execa } from 'execa';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dirname, '..');
+const fixture = (n: string) => join(repo, 'test/fixtures/console', n);
+const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
+
+t.test('parse: a WARNING splat mid-probe names that probe and exits 4', async (t) => {
+  const r = await kseries('parse', fixture('warning-splat.log'));
+  t.equal(r.exitCode, 4);
+  t.match(r.stdout, /warning\s+io_uring_readv:compat: WARNING: CPU/);
+  t.match(r.stdout, /Status: CRASHED \(exit 4\)/);
+});
+
+t.test('parse: exit codes follow the documented table', async (t) => {
+  const cases: [string, number][] = [
+    ['all-pass.log', 0], ['probe-fail.log', 1], ['panic-truncated.log', 4],
+    ['skip-timeout.log', 124], ['no-ktap.log', 4], ['real-debian-6.1-tcg.log', 0],
+  ];
+  for (const [file, code] of cases) t.equal((await kseries('parse', fixture(file))).exitCode, code, file);
+});
+
+t.test('parse --json - writes results JSON on stdout, the table on stderr', async (t) => {
+  const r = await kseries('parse', fixture('probe-fail.log'), '--json', '-');
+  const j = JSON.parse(r.stdout);
+  t.equal(j.schema, 1);
+  t.equal(j.exitCode, 1);
+  t.ok(j.probes.some((p: { status: string }) => p.status === 'FAIL'));
+  t.match(r.stderr, /FAIL/);
+});
+
+t.test('bad usage: one error line, exit 2', async (t) => {
+  for (const args of [['parse', '/nonexistent/console.log'], ['frobnicate'], ['run', '--kconfig', 'NOVALUE'], ['run', '--tree', 'a', '--tarball', 'b']]) {
+    const r = await kseries(...args);
+    t.equal(r.exitCode, 2, args.join(' '));
+    t.equal(r.stderr.trim().split('\n').filter((l) => /error|Arguments .* mutually exclusive/.test(l)).length >= 1, true);
+  }
+});
+
+t.test('every command has --help', async (t) => {
+  for (const cmd of ['run', 'parse', 'bench']) {
+    const r = await kseries(cmd, '--help');
+    t.equal(r.exitCode, 0, cmd);
+    t.match(r.stdout, new RegExp(`kseries ${cmd}`));
+  }
+});
