@@ -1,6 +1,8 @@
 import t from 'tap';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore } from '../harness/cache/store.ts';
@@ -74,6 +76,33 @@ t.test('a pinned tarball is verified, unpacked once and cached', async (t) => {
   t.equal(logs.filter((l) => l.startsWith('unpacking')).length, 1, 'unpacked only once');
   await t.rejects(resolveTree({ kind: 'tarball', location: tarball, sha256: '0'.repeat(64) }, { store }), { exitCode: 2, message: /sha256 mismatch/ });
   await t.rejects(resolveTree({ kind: 'tarball', location: tarball, sha256: 'abc' }, { store }), { exitCode: 2, message: /64 hex digits/ });
+});
+
+t.test('a tarball URL is downloaded once, verified and unpacked', async (t) => {
+  const work = await tmp('kseries-url-');
+  await toyTree(join(work, 'linux-6.1.7'));
+  const tarball = join(work, 'linux-6.1.7.tar.xz');
+  await execa('tar', ['-cJf', tarball, '-C', work, 'linux-6.1.7']);
+  const sum = await sha256File(tarball);
+  let requests = 0;
+  const server = createServer(async (req, res) => {
+    requests++;
+    if (req.url === '/linux-6.1.7.tar.xz') res.end(await readFile(tarball));
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const store = new CacheStore(await tmp('kseries-c-'));
+  const a = await resolveTree({ kind: 'tarball', location: `${base}/linux-6.1.7.tar.xz`, sha256: sum }, { store });
+  t.equal(a.version, '6.1.7');
+  t.equal(a.identity, `tarball:${sum}`);
+  await resolveTree({ kind: 'tarball', location: `${base}/linux-6.1.7.tar.xz`, sha256: sum }, { store });
+  t.equal(requests, 1, 'downloaded once');
+  await t.rejects(resolveTree({ kind: 'tarball', location: `${base}/missing.tar.xz`, sha256: 'a'.repeat(64) }, { store }), {
+    exitCode: 3,
+    message: /HTTP 404/,
+  });
 });
 
 t.test('the default tree needs linux-source-6.1 and says how to get it', async (t) => {

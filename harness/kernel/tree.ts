@@ -2,7 +2,7 @@
 // tarball (path or URL + sha256), or Debian's linux-source-6.1 by default.
 // Each gives a source dir and an identity string used in cache keys.
 import { createWriteStream, existsSync } from 'node:fs';
-import { readFile, stat, mkdir, rename } from 'node:fs/promises';
+import { readFile, stat, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -133,7 +133,10 @@ async function download(url: string, sum: string, deps: TreeDeps): Promise<strin
   const part = `${dest}.part-${process.pid}`;
   await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(part));
   const actual = await sha256File(part);
-  if (actual !== sum) throw usageError(`sha256 mismatch for ${url}: expected ${sum}, got ${actual}`);
+  if (actual !== sum) {
+    await rm(part, { force: true });
+    throw usageError(`sha256 mismatch for ${url}: expected ${sum}, got ${actual}`);
+  }
   await rename(part, dest);
   return dest;
 }
