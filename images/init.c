@@ -4,8 +4,8 @@
  * Runs the entries of /kseries/plan one after another and reports them as
  * one KTAP v1 document on /dev/console (the serial port the host reads):
  *
- *     # kseries-init: uname 5.9.0 x86_64
  *     KTAP version 1
+ *     # kseries-init: uname 5.9.0 x86_64
  *     1..2
  *         KTAP version 1
  *         # Subtest: readv_writev:compat
@@ -17,6 +17,18 @@
  *     ok 1 readv_writev:compat
  *     ...
  *     # kseries-init: done
+ *
+ * Child output: stdout and stderr share one pipe, read line by line. Lines
+ * that are (K)TAP by grammar (after any leading spaces) are indented by 4;
+ * anything else is printed as "    # <line>". The child's first version line
+ * is swallowed (init printed the subtest's own). Result lines:
+ *     exit 0            ok N ID
+ *     exit 4            ok N ID # SKIP <last SKIP reason it printed | probe skipped>
+ *     other exit        not ok N ID # exit status S
+ *     signal            not ok N ID # killed by signal S (SIGNAME)
+ *     timeout           not ok N ID # TIMEOUT after T s
+ *     exec/setuid fail  not ok N ID # exec failed: [setuid U: ]<strerror>
+ *     bad plan line     not ok N ID # bad plan entry: <why>
  *
  * Plan format: one entry per line, '#' lines and blank lines ignored,
  * TAB-separated fields:  ID  TIMEOUT_SECONDS  UID  ARGV0  [ARGV1 ...]
@@ -411,6 +423,8 @@ struct child_out {
 	size_t len;
 	int seen_version;   /* its "KTAP version 1" line was swallowed */
 	int seen_body;      /* a plan or result line was printed */
+	int point_indent;   /* indent of the last test point, -1 if not just after one */
+	int yaml_indent;    /* inside a TAP 13 YAML block at this indent, else -1 */
 	char skip_reason[512];
 };
 
@@ -419,15 +433,36 @@ static int starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Does the child's line look like (K)TAP, to be passed through indented? */
-static int is_tap_line(const char *s)
+static int is_test_point(const char *s)
 {
-	return s[0] == ' ' || s[0] == '#' ||
-	       (starts_with(s, "ok") && (s[2] == 0 || s[2] == ' ')) ||
-	       (starts_with(s, "not ok") && (s[6] == 0 || s[6] == ' ')) ||
-	       (starts_with(s, "1..") && isdigit((unsigned char)s[3])) ||
-	       starts_with(s, "KTAP version") || starts_with(s, "TAP version") ||
-	       starts_with(s, "Bail out!");
+	return (starts_with(s, "ok") && (s[2] == 0 || s[2] == ' ')) ||
+	       (starts_with(s, "not ok") && (s[6] == 0 || s[6] == ' '));
+}
+
+/*
+ * Is `s` (indentation already stripped) a (K)TAP line by grammar? Test
+ * points, plans ("1..N"), "#" comments, version lines, "Bail out!" and
+ * pragmas. Anything else is a program's plain output.
+ */
+static int is_tap_body(const char *s)
+{
+	const char *p = s;
+
+	if (is_test_point(s) || s[0] == '#' ||
+	    starts_with(s, "KTAP version ") || starts_with(s, "TAP version ") ||
+	    strncasecmp(s, "Bail out!", 9) == 0 ||
+	    starts_with(s, "pragma +") || starts_with(s, "pragma -"))
+		return 1;
+	/* plan: "1..N", optionally followed by " # directive" */
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == s || !starts_with(p, "..") || !isdigit((unsigned char)p[2]))
+		return 0;
+	p += 2;
+	while (isdigit((unsigned char)*p))
+		p++;
+	p += strspn(p, " ");
+	return *p == 0 || (*p == '#' && p[-1] == ' ');
 }
 
 /* Remember the reason of "ok N name # SKIP reason" / "1..0 # SKIP reason". */
@@ -446,28 +481,59 @@ static void note_skip(struct child_out *c, const char *s)
 		snprintf(c->skip_reason, sizeof(c->skip_reason), "%s", d);
 }
 
+/*
+ * One line of child output. TAP lines (at any indentation: nested subtests)
+ * are re-indented by 4 spaces under the subtest init opened; TAP 13 YAML
+ * blocks under a test point are kept as they are; every other line becomes
+ * a "# " diagnostic so plain program output survives without breaking the
+ * document.
+ */
 static void child_line(struct child_out *c, char *s)
 {
 	size_t l = strlen(s);
+	int indent;
 
-	if (l && s[l - 1] == '\r')
+	/* CRLF endings and trailing blanks would spoil plan/result matching */
+	while (l && (s[l - 1] == '\r' || s[l - 1] == ' ' || s[l - 1] == '\t'))
 		s[--l] = 0;
 	sanitize(s);
+	indent = (int)strspn(s, " ");
+
+	if (c->yaml_indent >= 0) {
+		if (indent >= c->yaml_indent && s[indent]) {
+			if (indent == c->yaml_indent && strcmp(s + indent, "...") == 0)
+				c->yaml_indent = -1;
+			out("    %s", s);
+			return;
+		}
+		c->yaml_indent = -1; /* unterminated block: back to normal */
+	}
+	if (c->point_indent >= 0 && indent == c->point_indent + 2 &&
+	    strcmp(s + indent, "---") == 0) {
+		c->yaml_indent = indent;
+		c->point_indent = -1;
+		out("    %s", s);
+		return;
+	}
+	c->point_indent = -1;
+
 	/* init printed "    KTAP version 1" for the subtest already */
-	if (!c->seen_version && !c->seen_body &&
-	    (starts_with(s, "KTAP version") || starts_with(s, "TAP version"))) {
+	if (!c->seen_version && !c->seen_body && indent == 0 &&
+	    (starts_with(s, "KTAP version ") || starts_with(s, "TAP version "))) {
 		c->seen_version = 1;
 		return;
 	}
-	if (!*s) {
+	if (!s[indent]) {
 		out("    #");
-	} else if (is_tap_line(s)) {
-		if (s[0] != ' ' && s[0] != '#')
+	} else if (is_tap_body(s + indent)) {
+		if (is_test_point(s + indent))
+			c->point_indent = indent;
+		if (indent == 0 && s[0] != '#') {
 			c->seen_body = 1;
-		note_skip(c, s);
+			note_skip(c, s);
+		}
 		out("    %s", s);
 	} else {
-		/* plain program output is kept as diagnostics */
 		out("    # %s", s);
 	}
 }
@@ -610,6 +676,7 @@ static void run_entry(int n, const struct entry *e)
 	}
 
 	memset(&co, 0, sizeof(co));
+	co.point_indent = co.yaml_indent = -1;
 	memset(&xe, 0, sizeof(xe));
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		bail("pipe: %s", strerror(errno));
@@ -782,16 +849,19 @@ int main(void)
 	out_write("\n", 1);
 	/* A closed pipe must not kill PID 1; children get SIG_DFL back. */
 	signal(SIGPIPE, SIG_IGN);
+
+	/*
+	 * Header first: setup problems (mount failures, no kmsg) and the uname
+	 * line are then diagnostics inside the document, before the plan.
+	 */
+	out("KTAP version 1");
 	setup_system();
 	open_kmsg();
-
 	if (uname(&u) == 0)
 		out("# kseries-init: uname %s %s", u.release, u.machine);
 	if (TESTING && getenv("KSERIES_PLAN"))
 		plan_path = getenv("KSERIES_PLAN");
 	n = read_plan(plan_path, &entries);
-
-	out("KTAP version 1");
 	out("1..%d", n);
 	for (i = 0; i < n; i++)
 		run_entry(i + 1, &entries[i]);

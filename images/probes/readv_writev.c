@@ -74,7 +74,7 @@ static int open_scratch(char *how, size_t howlen)
 }
 
 /* Split `buf` into iovecs of the given sizes, the last one taking the rest. */
-static int build_iov(struct iovec *iov, const size_t *sizes, size_t nsizes,
+static void build_iov(struct iovec *iov, const size_t *sizes, size_t nsizes,
 		     unsigned char *buf, size_t total)
 {
 	size_t i, off = 0;
@@ -86,7 +86,6 @@ static int build_iov(struct iovec *iov, const size_t *sizes, size_t nsizes,
 	}
 	iov[nsizes].iov_base = buf + off;
 	iov[nsizes].iov_len = total - off;
-	return (int)nsizes + 1;
 }
 
 int main(void)
@@ -94,10 +93,9 @@ int main(void)
 	struct iovec wiov[NW], riov[NR];
 	unsigned char *src, *dst, *wbuf;
 	size_t total = 0, i, off;
-	int c;
 	char how[128];
 	ssize_t ret;
-	int fd, err;
+	int fd, err, c;
 
 	ktap_plan(NCASES);
 
