@@ -21,6 +21,9 @@ t.test('recorded Debian 6.1 boot: six passing subtests, no findings, powered off
   const sq = r.probes.find((p) => p.id === 'io_uring_readv:compat')!.cases.find((c) => c.name.includes('sqpoll'))!;
   t.equal(sq.status, 'PASS');
   t.match(sq.diagnostics.join('\n'), /identical/, 'the byte-for-byte comparison is the evidence');
+  // The init echoed a kernel message logged while io_uring_readv (compat) ran; it must land there.
+  const withKmsg = r.probes.filter((p) => p.kmsg.some((k) => k.includes('POSIX timer')));
+  t.same(withKmsg.map((p) => p.id), ['io_uring_readv:compat']);
 });
 
 t.test('the same boot cut off mid-probe is truncated and blamed on that probe', async (t) => {
