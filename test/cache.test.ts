@@ -77,3 +77,29 @@ t.test("a dead process's lock is taken over", async (t) => {
   t.equal(r.hit, false);
   t.equal(existsSync(join(root, 'k', 'key.lock')), false);
 });
+
+t.test('withLock serialises holders of one key', async (t) => {
+  const root = await tmp();
+  const a = new CacheStore(root, { pollMs: 5 });
+  const b = new CacheStore(root, { pollMs: 5 });
+  const order: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const first = a.withLock('worktrees', 'w', async () => {
+    order.push('a-in');
+    await gate;
+    order.push('a-out');
+    return 1;
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  const second = b.withLock('worktrees', 'w', async () => {
+    order.push('b-in');
+    return 2;
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  t.same(order, ['a-in'], 'the second holder waits');
+  release();
+  t.same(await Promise.all([first, second]), [1, 2]);
+  t.same(order, ['a-in', 'a-out', 'b-in']);
+  t.same(await readdir(a.dir('worktrees')), [], 'lock released');
+});

@@ -87,6 +87,22 @@ export class CacheStore {
     }
   }
 
+  /**
+   * Run `fn` holding the lock of (kind, key) without publishing anything:
+   * for shared mutable things such as a worktree that variants take turns in.
+   */
+  async withLock<T>(kind: string, key: string, fn: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir(kind), { recursive: true });
+    const release = await this.lock(this.entryPath(kind, key));
+    const undo = onInterrupt(release);
+    try {
+      return await fn();
+    } finally {
+      await release();
+      undo();
+    }
+  }
+
   /** mkdir is atomic, so a lock directory holds one owner; a dead owner's lock is taken over. */
   private async lock(path: string): Promise<() => Promise<void>> {
     const lockDir = `${path}.lock`;

@@ -1,0 +1,194 @@
+// Each variant of a series is applied on its own branch, checked out in its
+// own git worktree, so the user's checkout is never touched. A plain source
+// directory (a tarball, no .git) first becomes a repository with one import
+// commit, so every variant is a branch with one commit per patch.
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { infraError, usageError } from '../util/errors.ts';
+import { runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
+
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+/** Who commits: no git config can be assumed on the machines kseries runs on. */
+export const KSERIES_IDENTITY: GitIdentity = { name: 'kseries', email: 'kseries@localhost' };
+
+/**
+ * Config that would make our git calls slow, interactive or unfaithful is
+ * overridden per call: hooks, signing, line-ending conversion, auto gc.
+ */
+export const GIT_SAFE_CONFIG: readonly string[] = [
+  '-c', 'core.hooksPath=/dev/null',
+  '-c', 'commit.gpgSign=false',
+  '-c', 'core.autocrlf=false',
+  '-c', 'core.safecrlf=false',
+  '-c', 'gc.auto=0',
+  '-c', 'core.fsmonitor=false',
+];
+
+export function identityEnv(who: GitIdentity, role: 'author' | 'committer' | 'both' = 'both'): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (role !== 'committer') Object.assign(env, { GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email });
+  if (role !== 'author') Object.assign(env, { GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email });
+  return env;
+}
+
+/** One line saying why a git call failed. */
+export function gitFailure(what: string, r: CommandResult): string {
+  const why = (r.stderr.trim() || r.stdout.trim() || r.spawnError || `exit ${r.exitCode}`).split('\n').filter((l) => l.trim() !== '');
+  return `${what}: ${why.at(-1) ?? `exit ${r.exitCode}`}`;
+}
+
+/** Run git in `cwd` (as committer kseries unless `env` says otherwise), turning a failure into an infrastructure error. */
+export async function git(run: CommandRunner, cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+  const r = await run('git', [...GIT_SAFE_CONFIG, ...args], { cwd, env: { ...identityEnv(KSERIES_IDENTITY, 'committer'), ...env } });
+  if (r.exitCode !== 0) throw infraError(gitFailure(`git ${args.join(' ')} in ${cwd}`, r), r.stderr);
+  return r.stdout;
+}
+
+/** A valid branch name "kseries/<series-or-profile>/<variant>" from free-form parts. */
+export function variantBranch(seriesOrProfile: string, variant: string): string {
+  const part = (s: string) =>
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .replace(/\.lock$/, '-lock') || 'unnamed';
+  return `kseries/${part(seriesOrProfile)}/${part(variant)}`;
+}
+
+export interface WorktreeRequest {
+  /** The user's kernel tree: a git checkout, a bare repository, or a plain source directory. */
+  tree: string;
+  /** Where the variant's worktree goes (created, or reset when it is already ours). */
+  worktreeDir: string;
+  /** e.g. from variantBranch(). */
+  branch: string;
+  /** Revision to branch from; default HEAD. */
+  base?: string;
+  /** Names a plain tree's import commit ("kseries: import <describe>"); default the directory's name. */
+  describe?: string;
+  run?: CommandRunner;
+  log?: (msg: string) => void;
+}
+
+export interface PreparedWorktree {
+  branch: string;
+  worktreeDir: string;
+  /** Full hash the branch starts from. */
+  baseCommit: string;
+  /** The repository holding the branch (the tree itself, git-initialised if it was plain). */
+  repoDir: string;
+  /** True when a plain tree was turned into a repository by this call. */
+  imported: boolean;
+}
+
+interface WorktreeEntry {
+  path: string;
+  branch?: string;
+}
+
+function canonical(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+async function listWorktrees(run: CommandRunner, repoDir: string): Promise<WorktreeEntry[]> {
+  const out = await git(run, repoDir, ['worktree', 'list', '--porcelain']);
+  const entries: WorktreeEntry[] = [];
+  for (const block of out.split(/\n\n+/)) {
+    const path = /^worktree (.+)$/m.exec(block)?.[1];
+    if (!path) continue;
+    const branch = /^branch refs\/heads\/(.+)$/m.exec(block)?.[1];
+    entries.push({ path: canonical(path), ...(branch ? { branch } : {}) });
+  }
+  return entries;
+}
+
+/**
+ * The repository behind `tree`: the tree itself when it is a repository's
+ * top level (or a bare repository), else null (a plain directory, possibly
+ * sitting inside some unrelated repository).
+ */
+async function findRepo(run: CommandRunner, tree: string): Promise<string | null> {
+  const r = await run('git', ['rev-parse', '--is-bare-repository', '--show-toplevel'], { cwd: tree });
+  const [bare, top] = r.stdout.trim().split('\n');
+  if (bare === 'true') return tree;
+  if (r.exitCode !== 0 || !top) return null;
+  return canonical(top) === canonical(tree) ? tree : null;
+}
+
+/**
+ * Make a plain directory a repository with everything in one commit. Dates
+ * are fixed, so the same sources always give the same import commit. -f adds
+ * files an in-tree .gitignore would skip: the import is the tree as given.
+ */
+export async function importPlainTree(tree: string, describe: string, run: CommandRunner = runCommand, log?: (msg: string) => void): Promise<string> {
+  log?.(`${tree} is not a git repository: importing it as one commit`);
+  const env = { ...identityEnv(KSERIES_IDENTITY), GIT_AUTHOR_DATE: '@0 +0000', GIT_COMMITTER_DATE: '@0 +0000' };
+  await git(run, tree, ['init', '-q', '--initial-branch=kseries/import']);
+  await git(run, tree, ['-c', 'core.preloadIndex=true', '-c', 'index.threads=true', 'add', '-A', '-f', '--', '.']);
+  await git(run, tree, ['commit', '-q', '--no-verify', '--allow-empty', '-m', `kseries: import ${describe}`], env);
+  return (await git(run, tree, ['rev-parse', 'HEAD'])).trim();
+}
+
+/**
+ * Create (or reset) `branch` at `base` and check it out in a new worktree at
+ * `worktreeDir`. Re-running with the same branch and directory resets both.
+ */
+export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWorktree> {
+  const run = req.run ?? runCommand;
+  const tree = resolve(req.tree);
+  const dir = resolve(req.worktreeDir);
+  if (!existsSync(tree) || !statSync(tree).isDirectory()) throw usageError(`kernel tree ${tree} is not a directory`);
+
+  const refCheck = await run('git', ['check-ref-format', `refs/heads/${req.branch}`]);
+  if (refCheck.exitCode !== 0) throw usageError(`'${req.branch}' is not a valid branch name`);
+
+  let repoDir = await findRepo(run, tree);
+  let imported = false;
+  if (repoDir === null) {
+    await importPlainTree(tree, req.describe ?? basename(tree), run, req.log);
+    repoDir = tree;
+    imported = true;
+  }
+
+  const base = req.base ?? 'HEAD';
+  const rev = await run('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { cwd: repoDir });
+  if (rev.exitCode !== 0) throw usageError(`base revision '${base}' is not a commit in ${tree}`);
+  const baseCommit = rev.stdout.trim();
+
+  let worktrees = await listWorktrees(run, repoDir);
+  const target = canonical(dir);
+  const mine = worktrees.find((w) => w.path === target);
+  const holder = worktrees.find((w) => w.branch === req.branch && w.path !== target);
+  if (holder) throw usageError(`branch ${req.branch} is checked out in another worktree, ${holder.path}; remove it or pick another directory`);
+
+  if (mine && existsSync(dir)) {
+    // Ours from an earlier run: drop any half-done git am, reset branch and files.
+    req.log?.(`resetting worktree ${dir} to ${baseCommit.slice(0, 12)} on ${req.branch}`);
+    await run('git', ['am', '--abort'], { cwd: dir });
+    await git(run, dir, ['checkout', '-q', '-f', '-B', req.branch, baseCommit]);
+    await git(run, dir, ['clean', '-fdq']);
+  } else {
+    if (mine) await git(run, repoDir, ['worktree', 'prune']);
+    if (existsSync(dir) && readdirSync(dir).length > 0) {
+      throw usageError(`${dir} already exists and is not a worktree of ${tree}; remove it or pick another directory`);
+    }
+    req.log?.(`creating worktree ${dir} on ${req.branch} at ${baseCommit.slice(0, 12)}`);
+    await git(run, repoDir, ['worktree', 'add', '-q', '-B', req.branch, dir, baseCommit]);
+    worktrees = await listWorktrees(run, repoDir);
+    if (!worktrees.some((w) => w.path === canonical(dir))) throw infraError(`git worktree add did not register ${dir}`);
+  }
+  return { branch: req.branch, worktreeDir: dir, baseCommit, repoDir, imported };
+}
+
+/** Remove a variant's worktree (the branch stays, for inspection). */
+export async function removeWorktree(repoDir: string, worktreeDir: string, run: CommandRunner = runCommand): Promise<void> {
+  await git(run, repoDir, ['worktree', 'remove', '--force', resolve(worktreeDir)]);
+}
