@@ -1,9 +1,11 @@
 // kseries command line: one file per command under commands/.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { applyCommand } from './commands/apply.ts';
 import { benchCommand } from './commands/bench.ts';
 import { parseCommand } from './commands/parse.ts';
 import { runCommand } from './commands/run.ts';
+import { variantsCommand } from './commands/variants.ts';
 import { ExitCode } from './model/results.ts';
 import { KseriesError } from './util/errors.ts';
 
@@ -14,6 +16,8 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('kseries')
     .command(runCommand)
+    .command(applyCommand)
+    .command(variantsCommand)
     .command(parseCommand)
     .command(benchCommand)
     .demandCommand(1, 'name a command (see --help)')

@@ -1,4 +1,5 @@
 // Option groups shared by the commands that build and boot a kernel.
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
@@ -9,6 +10,17 @@ import { usageError } from '../util/errors.ts';
 
 export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BASE_FRAGMENTS_DIR = join(REPO_DIR, 'patches', 'base');
+
+/** A flag that may be repeated, one value each time (yargs arrays would swallow positionals). */
+export function repeatable(describe: string, group?: string) {
+  return {
+    type: 'string' as const,
+    describe: `${describe} (repeatable)`,
+    default: [] as string[],
+    coerce: (x: unknown): string[] => (x === undefined ? [] : Array.isArray(x) ? x.map(String) : [String(x)]),
+    ...(group ? { group } : {}),
+  };
+}
 
 export function treeOptions<T>(y: Argv<T>) {
   return y
@@ -31,8 +43,8 @@ export function treeSpecFrom(a: { tree?: string; tarball?: string; sha256?: stri
 
 export function configOptions<T>(y: Argv<T>) {
   return y
-    .option('kconfig', { type: 'string', array: true, default: [] as string[], group: 'Config:', describe: 'extra option, CONFIG_X=y (repeatable)' })
-    .option('fragment', { type: 'string', array: true, default: [] as string[], group: 'Config:', describe: 'extra config fragment file (repeatable)' })
+    .option('kconfig', repeatable('extra option, CONFIG_X=y', 'Config:'))
+    .option('fragment', repeatable('extra config fragment file', 'Config:'))
     .option('jobs', { alias: 'j', type: 'number', group: 'Config:', describe: 'make -j (default: number of cores)' });
 }
 
@@ -44,4 +56,27 @@ export function parseKconfigArgs(args: string[]): [string, string][] {
       throw usageError((e as Error).message);
     }
   });
+}
+
+export function seriesOptions<T>(y: Argv<T>) {
+  return y
+    .option('profile', { type: 'string', group: 'Series:', describe: 'profile directory (patches/<name>) or name' })
+    .option('variant', { type: 'string', group: 'Series:', describe: "the profile's variant to use" })
+    .option('series', { type: 'string', group: 'Series:', describe: 'Message-ID of any message of a series' })
+    .option('revision', { alias: 'v', type: 'number', group: 'Series:', describe: 'series revision (default: the latest found)' })
+    .option('select', { alias: 'P', type: 'string', group: 'Series:', describe: 'patches to keep, e.g. 1-3,5' })
+    .option('drop', { ...repeatable('patch number to leave out', 'Series:'), coerce: (x: unknown): number[] => (x === undefined ? [] : ([] as unknown[]).concat(x).map(Number)), default: [] as number[] })
+    .option('mbox', repeatable('look up Message-IDs in this mbox (.gz ok)', 'Series:'))
+    .option('maildir', repeatable('look up Message-IDs in this maildir', 'Series:'))
+    .option('inbox', repeatable('look up Message-IDs in this public-inbox git archive', 'Series:'))
+    .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch from lore.kernel.org when no source has the Message-ID (--no-lore to forbid)' })
+    .option('patches', { type: 'string', group: 'Series:', describe: 'a directory of .patch files' })
+    .option('range', { type: 'string', group: 'Series:', describe: "commits A..B of the tree's history, re-applied onto A" })
+    .option('base', { type: 'string', group: 'Series:', describe: 'revision of --tree to apply onto (default HEAD)' })
+    .option('allow-misplaced', { type: 'boolean', default: false, group: 'Series:', describe: 'accept fuzzed hunks that land in another function' });
+}
+
+/** --profile takes a directory, or the name of one shipped under patches/. */
+export function profilePath(ref: string): string {
+  return existsSync(ref) || ref.includes('/') ? ref : join(REPO_DIR, 'patches', ref);
 }

@@ -12,15 +12,16 @@ import { runPipeline } from '../run/pipeline.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, treeOptions, treeSpecFrom } from './options.ts';
+import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 import { writeResults } from './report.ts';
 
 function builder(y: Argv) {
-  return configOptions(treeOptions(y))
-    .option('probe', { type: 'string', array: true, group: 'Guest:', describe: 'probe to run (repeatable; default all)' })
-    .option('abi', { type: 'string', default: 'compat,native64', group: 'Guest:', describe: 'probe ABIs, comma-separated' })
-    .option('add', { type: 'string', array: true, default: [] as string[], group: 'Guest:', describe: 'put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)' })
-    .option('exec', { type: 'string', array: true, default: [] as string[], group: 'Guest:', describe: "run 'CMD' in the guest after the probes (repeatable)" })
+  return seriesOptions(configOptions(treeOptions(y)))
+    .option('probe', { ...repeatable('probe to run (default: the profile\'s, else all)', 'Guest:'), default: undefined })
+    .option('abi', { type: 'string', group: 'Guest:', describe: 'probe ABIs, comma-separated (default: the profile\'s, else compat,native64)' })
+    .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
+    .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
     .option('probe-timeout', { type: 'number', default: 60, group: 'Guest:', describe: 'seconds per probe' })
     .option('exec-timeout', { type: 'number', default: 300, group: 'Guest:', describe: 'seconds per --exec command' })
     .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:', describe: 'QEMU accelerator' })
@@ -34,14 +35,17 @@ type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>[
 export async function runCommandHandler(a: RunArgs): Promise<number> {
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const arch = ARCHES.x86_64 ?? X86_64;
-  const abis = a.abi.split(',').map((s) => s.trim()).filter(Boolean);
+  const profile = await profileFrom(a);
+  const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? ['compat', 'native64']);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
+  const probes = a.probe && a.probe.length > 0 ? a.probe : profile?.probes;
   // Bad arguments are reported before anything is created or built.
-  const tree = treeSpecFrom(a);
+  const tree = treeFor(a, profile);
+  const variant = variantPlanFrom(a, profile);
   const kconfig = parseKconfigArgs(a.kconfig);
   const adds = a.add.map(parseAdd);
   const known = await listProbes();
-  const unknown = (a.probe ?? []).filter((p) => !known.includes(p));
+  const unknown = (probes ?? []).filter((p) => !known.includes(p));
   if (unknown.length > 0) throw usageError(`unknown probe ${unknown.join(', ')} (have: ${known.join(', ')})`);
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
@@ -51,13 +55,14 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
       {
         tree,
         arch,
-        fragments: [join(BASE_FRAGMENTS_DIR, arch.fragment), ...a.fragment],
+        fragments: [join(BASE_FRAGMENTS_DIR, arch.fragment), ...(profile?.fragments ?? []), ...a.fragment],
         kconfig,
         patchesId: '',
         accel: a.accel as AccelChoice,
         cacheRoot: a.cache,
         runDir,
-        ...(a.probe ? { probes: a.probe } : {}),
+        ...(probes ? { probes } : {}),
+        ...(variant ? { variant } : {}),
         abis,
         adds,
         execs: a.exec,

@@ -6,9 +6,13 @@ import { CacheStore } from '../cache/store.ts';
 import { parseConsole, exitCodeFor } from '../console/parse-console.ts';
 import { buildGuest } from '../image/guest.ts';
 import { buildInitramfs, type UserAdd } from '../image/initramfs.ts';
-import { buildKernel } from '../kernel/build.ts';
+import { buildKernel, type BuildResult } from '../kernel/build.ts';
 import { requestedConfig } from '../kernel/configure.ts';
-import { resolveTree, type TreeSpec } from '../kernel/tree.ts';
+import { resolveTree, type SourceTree, type TreeSpec } from '../kernel/tree.ts';
+import { formatApplyReport } from '../report/apply.ts';
+import { formatSeriesSummary } from '../series/summary.ts';
+import { withVariantCheckout } from '../variant/checkout.ts';
+import type { PatchList } from '../variant/patches.ts';
 import type { ArchDef } from '../model/arch.ts';
 import type { ConsoleResult } from '../model/results.ts';
 import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
@@ -36,6 +40,18 @@ export interface RunOptions {
   execTimeoutSec: number;
   bootTimeoutSec: number;
   jobs?: number;
+  /** Patches to apply first; the build then runs in the variant's worktree. */
+  variant?: VariantPlan;
+}
+
+export interface VariantPlan {
+  /** Profile or series name, and variant name: the branch is kseries/<label>/<name>. */
+  label: string;
+  name: string;
+  /** Resolved once the tree is known (a --range needs the tree). */
+  patches: (tree: SourceTree) => Promise<{ list: PatchList; base?: string }>;
+  base?: string;
+  allowMisplaced: boolean;
 }
 
 export interface Stage {
@@ -69,17 +85,48 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
 
   const requested = await requestedConfig(o.fragments, o.kconfig);
   const t0 = Date.now();
-  const build = await buildKernel({
-    tree,
-    arch: o.arch,
-    requested,
-    patchesId: o.patchesId,
-    store,
-    logPath: join(o.runDir, 'build.log'),
-    jobs: o.jobs,
-    log: (m) => progress.stage('build', m),
-    onObjects: (n) => progress.live('build', `${n} objects, ${formatDuration(Date.now() - t0)}`),
-  });
+  const buildFrom = (src: SourceTree) =>
+    buildKernel({
+      tree: src,
+      arch: o.arch,
+      requested,
+      patchesId: '',
+      store,
+      logPath: join(o.runDir, 'build.log'),
+      ...(o.jobs ? { jobs: o.jobs } : {}),
+      log: (m) => progress.stage('build', m),
+      onObjects: (n) => progress.live('build', `${n} objects, ${formatDuration(Date.now() - t0)}`),
+    });
+  let build: BuildResult;
+  let buildSrc = tree.srcDir;
+  let checkout: { dir: string; commit: string } | undefined;
+  if (o.variant) {
+    const v = o.variant;
+    const { list, base } = await timed('series', () => v.patches(tree));
+    for (const s of list.series) for (const line of formatSeriesSummary(s)) progress.stage('series', line);
+    build = await withVariantCheckout(
+      {
+        tree,
+        ...(base ?? v.base ? { base: (base ?? v.base)! } : {}),
+        label: v.label,
+        variant: v.name,
+        patches: list.patches,
+        allowMisplaced: v.allowMisplaced,
+        store,
+        log: (m) => progress.stage('apply', m),
+      },
+      async (co) => {
+        for (const line of formatApplyReport(co.reports)) progress.stage('apply', line);
+        progress.stage('apply', `branch ${co.branch} at ${co.head.slice(0, 12)} in ${co.repoDir}`);
+        Object.assign(meta, { variant: `${v.label}/${v.name}`, branch: co.branch, baseCommit: co.baseCommit, head: co.head, applied: co.reports, sourceIdentity: co.tree.identity });
+        buildSrc = co.tree.srcDir;
+        checkout = { dir: co.tree.srcDir, commit: co.head };
+        return buildFrom(co.tree);
+      },
+    );
+  } else {
+    build = await buildFrom(tree);
+  }
   stages.push({ name: 'config', ms: build.configMs }, { name: 'build', ms: build.cacheHit ? Date.now() - t0 : build.buildMs });
   progress.stage('build', build.cacheHit ? `cache hit ${build.entryDir}` : `built in ${formatDuration(build.buildMs)} (${build.entryDir})`);
   Object.assign(meta, { buildKey: build.key, buildCacheHit: build.cacheHit, compiler: build.compiler });
@@ -111,7 +158,8 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   Object.assign(meta, { accel: accel.accel, accelReason: accel.reason, qemu: qemuVersion });
   const bootReq = { arch: o.arch, accel, kernelImage: build.kernelImage, initrd };
   await writeReproducer(o.runDir, {
-    srcDir: tree.srcDir,
+    srcDir: buildSrc,
+    ...(checkout ? { checkout } : {}),
     makeArch: o.arch.makeArch,
     buildArgs: build.buildArgs,
     buildEnv: build.buildEnv,

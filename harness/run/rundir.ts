@@ -23,6 +23,8 @@ export interface ReproducerSpec {
   buildEnv: Record<string, string>;
   /** Relative to the build dir. */
   image: string;
+  /** A variant: the shared worktree must be put back on the commit that was built. */
+  checkout?: { dir: string; commit: string };
   /** QEMU argv with the kernel and initrd given by the two placeholders below. */
   qemuArgv: string[];
 }
@@ -47,7 +49,8 @@ B=\${B:-$RUN/build}
 if [ "\${1:-}" = boot ]; then
   KERNEL="$RUN/bzImage"
 else
-  mkdir -p "$B"
+  ${s.checkout ? `git -C ${shellQuote(s.checkout.dir)} checkout -q -f ${s.checkout.commit}
+  ` : ''}mkdir -p "$B"
   cp "$RUN/config" "$B/.config"
   ${make} olddefconfig
   ${env}${make} ${s.buildArgs.map(shellQuote).join(' ')}

@@ -286,7 +286,7 @@ async function applyOne(p: PatchToApply, total: number, ctx: Ctx): Promise<Patch
     `${name}: ${method}${hunks.length ? `, ${hunks.length} hunk(s) moved${hunks.some((h) => h.misplaced) ? ' (MISPLACED)' : ''}` : ''}` +
       (patchIdApplied !== patchIdPosted ? ', changed on the way in' : ''),
   );
-  return { index: p.index, title: p.title, messageId: p.message.messageId, method, hunks, patchIdPosted, patchIdApplied, commit };
+  return { index: p.index, total: p.total ?? total, title: p.title, messageId: p.message.messageId, method, hunks, patchIdPosted, patchIdApplied, commit };
 }
 
 /**

@@ -73,6 +73,8 @@ export type ApplyMethod = 'am' | 'am-3way' | 'fuzzy';
 
 export interface PatchApplyReport {
   index: number;
+  /** Length of the series the patch came from. */
+  total: number;
   title: string;
   messageId: string;
   method: ApplyMethod;

@@ -1,0 +1,22 @@
+// kseries variants PROFILE: what a profile can build.
+import type { CommandModule } from 'yargs';
+import { loadProfile } from '../profile/profile.ts';
+import { profilePath } from './options.ts';
+
+export const variantsCommand: CommandModule<object, { profile: string }> = {
+  command: 'variants <profile>',
+  describe: "list a profile's variants and the patches each applies",
+  builder: (y) => y.positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' }),
+  handler: async (a) => {
+    const p = await loadProfile(profilePath(a.profile));
+    const lines = [`${p.name}: ${p.description}`, `base: Linux ${p.base.kernel}${p.base.note ? ` (${p.base.note})` : ''}`];
+    for (const [k, s] of Object.entries(p.series)) lines.push(`series ${k}: <${s.messageId}>${s.revision ? ` v${s.revision}` : ''}${s.mbox ? ` from ${s.mbox}` : ''}`);
+    lines.push(`probes: ${p.probes.join(', ')} · ABIs: ${p.abis.join(', ')}`, 'variants:');
+    const w = Math.max(...p.variants.map((v) => v.name.length));
+    for (const v of p.variants) {
+      const what = v.patches.map((s) => ('file' in s ? s.file : `${s.series}${s.select ? ` ${s.select}` : ''}${s.drop ? ` without ${s.drop.join(',')}` : ''}`)).join(' + ') || '(no patches)';
+      lines.push(`  ${v.name.padEnd(w)}  ${what}${v.description ? ` — ${v.description}` : ''}`);
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+  },
+};

@@ -1,0 +1,23 @@
+// How each patch went in: method, moved/fuzzed hunks and where they landed,
+// and whether the patch changed on the way in (patch-id as posted vs applied).
+import type { PatchApplyReport } from '../series/model.ts';
+
+export function formatHunks(r: PatchApplyReport): string[] {
+  return r.hunks.map((h) => {
+    const moved = [h.fuzz ? `fuzz ${h.fuzz}` : '', h.offset ? `offset ${h.offset > 0 ? '+' : ''}${h.offset}` : ''].filter(Boolean).join(', ');
+    const where = h.landedFunction ? ` in ${h.landedFunction}` : '';
+    const warn = h.misplaced ? ` (MISPLACED: header names ${h.headerFunction})` : '';
+    return `${h.file} hunk #${h.hunk}: ${moved || 'exact'}${where}${warn}`;
+  });
+}
+
+export function formatApplyReport(reports: readonly PatchApplyReport[]): string[] {
+  const lines: string[] = [];
+  for (const r of reports) {
+    const state = r.method === 'am' ? (r.hunks.length ? 'clean (git am, offsets)' : 'clean (git am)') : r.method === 'am-3way' ? '3-way (git am -3)' : `fuzzed (${r.hunks.filter((h) => h.fuzz > 0).map((h) => h.landedFunction || h.file).filter((x, i, a) => a.indexOf(x) === i).join(', ') || 'patch'})`;
+    const changed = r.patchIdPosted !== r.patchIdApplied ? ' · changed on the way in' : '';
+    lines.push(`${r.index}/${r.total} ${r.title}: ${state}${changed}`);
+    for (const h of formatHunks(r)) if (r.method !== 'am' || h.includes('MISPLACED')) lines.push(`    ${h}`);
+  }
+  return lines;
+}
