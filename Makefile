@@ -4,7 +4,7 @@
 # Both install what they need first (make deps).
 
 SYSTEM_PACKAGES := git make gcc gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
-                   qemu-system-x86 xz-utils linux-source-6.1
+                   qemu-system-x86 xz-utils patch linux-source-6.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KSERIES := node bin/kseries.js
 

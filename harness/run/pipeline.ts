@@ -21,6 +21,13 @@ import { runCommand } from '../util/proc.ts';
 import { formatDuration, Progress } from './progress.ts';
 import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, writeReproducer } from './rundir.ts';
 
+const UNPATCHED: VariantPlan = {
+  label: 'tree',
+  name: 'base',
+  allowMisplaced: false,
+  patches: async () => ({ list: { patches: [], series: [], describe: 'no patches' } }),
+};
+
 export interface RunOptions {
   tree: TreeSpec;
   arch: ArchDef;
@@ -100,8 +107,12 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   let build: BuildResult;
   let buildSrc = tree.srcDir;
   let checkout: { dir: string; commit: string } | undefined;
-  if (o.variant) {
-    const v = o.variant;
+  // A tree without git history is built from its kseries worktree too, even
+  // with no patches: then plain runs and every variant compile at one path
+  // and share ccache, so only the first build of a tree is cold.
+  const plan = o.variant ?? (tree.isGit ? undefined : UNPATCHED);
+  if (plan) {
+    const v = plan;
     const { list, base } = await timed('series', () => v.patches(tree));
     for (const s of list.series) for (const line of formatSeriesSummary(s)) progress.stage('series', line);
     build = await withVariantCheckout(
