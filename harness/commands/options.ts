@@ -61,7 +61,7 @@ export function parseKconfigArgs(args: string[]): [string, string][] {
 export function seriesOptions<T>(y: Argv<T>) {
   return y
     .option('profile', { type: 'string', group: 'Series:', describe: 'profile directory (patches/<name>) or name' })
-    .option('variant', { type: 'string', group: 'Series:', describe: "the profile's variant to use" })
+    .option('variant', { type: 'string', group: 'Series:', describe: "the profile's variant(s) to use, comma-separated" })
     .option('series', { type: 'string', group: 'Series:', describe: 'Message-ID of any message of a series' })
     .option('revision', { alias: 'v', type: 'number', group: 'Series:', describe: 'series revision (default: the latest found)' })
     .option('select', { alias: 'P', type: 'string', group: 'Series:', describe: 'patches to keep, e.g. 1-3,5' })

@@ -9,8 +9,11 @@ export async function writeResults(
   jsonTarget: string | undefined,
   result: ConsoleResult,
   meta: Record<string, unknown>,
+  extra: { exitCode?: number; matrix?: unknown } = {},
 ): Promise<void> {
-  const text = JSON.stringify(toResultsJson(result, meta), null, 2) + '\n';
+  const { matrix, exitCode } = extra;
+  const json = { ...toResultsJson(result, meta, exitCode === undefined ? {} : { exitCode }), ...(matrix ? { matrix } : {}) };
+  const text = JSON.stringify(json, null, 2) + '\n';
   if (runDir) await writeFile(join(runDir, 'results.json'), text);
   if (jsonTarget === '-') process.stdout.write(text);
   else if (jsonTarget) await writeFile(jsonTarget, text);

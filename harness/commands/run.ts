@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listProbes } from '../image/guest.ts';
 import { parseAdd } from '../image/initramfs.ts';
-import { ARCHES, X86_64 } from '../model/arch.ts';
 import { ExitCode } from '../model/results.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
-import { runPipeline } from '../run/pipeline.ts';
+import type { Stage } from '../run/pipeline.ts';
+import { kernelsFor, runVariants, type VariantToRun } from '../run/variants-run.ts';
+import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
@@ -34,14 +35,18 @@ type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>[
 
 export async function runCommandHandler(a: RunArgs): Promise<number> {
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
-  const arch = ARCHES.x86_64 ?? X86_64;
   const profile = await profileFrom(a);
   const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? ['compat', 'native64']);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
+  kernelsFor(abis);
   const probes = a.probe && a.probe.length > 0 ? a.probe : profile?.probes;
   // Bad arguments are reported before anything is created or built.
   const tree = treeFor(a, profile);
-  const variant = variantPlanFrom(a, profile);
+  const names = (a.variant ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const variants: VariantToRun[] = profile
+    ? names.map((name) => ({ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }))
+    : [{ name: 'tree', plan: variantPlanFrom(a) }];
+  if (profile && variants.length === 0) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
   const kconfig = parseKconfigArgs(a.kconfig);
   const adds = a.add.map(parseAdd);
   const known = await listProbes();
@@ -51,18 +56,18 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
   try {
-    const outcome = await runPipeline(
+    const outcome = await runVariants(
       {
         tree,
-        arch,
-        fragments: [join(BASE_FRAGMENTS_DIR, arch.fragment), ...(profile?.fragments ?? []), ...a.fragment],
+        baseFragmentsDir: BASE_FRAGMENTS_DIR,
+        extraFragments: [...(profile?.fragments ?? []), ...a.fragment],
         kconfig,
         patchesId: '',
         accel: a.accel as AccelChoice,
         cacheRoot: a.cache,
         runDir,
         ...(probes ? { probes } : {}),
-        ...(variant ? { variant } : {}),
+        variants,
         abis,
         adds,
         execs: a.exec,
@@ -73,14 +78,19 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
       },
       progress,
     );
-    Object.assign(meta, outcome.meta);
+    // One kernel: its metadata as is; several: one entry per kernel.
+    Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.meta : { kernels: outcome.runs.map((r) => ({ variant: r.variant, arch: r.arch, exitCode: r.exitCode, ...r.meta })) });
     progress.clearLive();
     const color = Boolean(process.stdout.isTTY);
     const out = a.json === '-' ? process.stderr : process.stdout;
-    out.write(formatResultTable(outcome.result, { color }).join('\n') + '\n');
-    out.write(`elapsed: ${formatElapsed(outcome.stages)}\n`);
+    for (const r of outcome.runs) {
+      if (outcome.runs.length > 1) out.write(`\n== ${r.variant} on ${r.arch} (${r.runDir})\n`);
+      out.write(formatResultTable(r.result, { color }).join('\n') + '\n');
+    }
+    out.write('\n' + formatMatrix(outcome.matrix).join('\n') + '\n');
+    out.write(`elapsed: ${formatElapsed(sumStages(outcome.runs.flatMap((r) => r.stages)))}\n`);
     out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
-    await writeResults(runDir, a.json, outcome.result, meta);
+    await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
     return outcome.exitCode;
   } catch (e) {
     // Every failure still leaves results.json (with the error) beside the logs.
@@ -89,6 +99,17 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
     await writeFile(join(runDir, 'results.json'), JSON.stringify(json, null, 2) + '\n').catch(() => undefined);
     throw e;
   }
+}
+
+/** Stage times added up by name, in first-seen order (several kernels in one run). */
+function sumStages(stages: readonly Stage[]): Stage[] {
+  const out: Stage[] = [];
+  for (const s of stages) {
+    const have = out.find((x) => x.name === s.name);
+    if (have) have.ms += s.ms;
+    else out.push({ ...s });
+  }
+  return out;
 }
 
 export const runCommand: CommandModule = {

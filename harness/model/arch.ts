@@ -38,4 +38,23 @@ export const X86_64: ArchDef = Object.freeze({
   probeAbis: Object.freeze({ compat: 'i386', native64: 'x86_64' }),
 });
 
-export const ARCHES: Readonly<Record<string, ArchDef>> = Object.freeze({ x86_64: X86_64 });
+/** A native 32-bit kernel from the same tree and patches: the reference for what compat should match. */
+export const I386: ArchDef = Object.freeze({
+  name: 'i386',
+  makeArch: 'i386',
+  image: 'arch/x86/boot/bzImage',
+  imageTarget: 'bzImage',
+  fragment: 'i386.config',
+  qemuBinary: 'qemu-system-i386',
+  qemuArgs: X86_64.qemuArgs,
+  cmdline: X86_64.cmdline,
+  initAbi: 'i386',
+  probeAbis: Object.freeze({ native32: 'i386' }),
+});
+
+export const ARCHES: Readonly<Record<string, ArchDef>> = Object.freeze({ x86_64: X86_64, i386: I386 });
+
+/** Which kernel each probe ABI needs. */
+export function archForAbi(abi: string): ArchDef | undefined {
+  return Object.values(ARCHES).find((a) => abi in a.probeAbis);
+}

@@ -1,6 +1,6 @@
 // One run: tree → config+build → guest image → boot → console → results.
 // Each stage is its own module; this file only sequences them and times them.
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacheStore } from '../cache/store.ts';
 import { parseConsole, exitCodeFor } from '../console/parse-console.ts';
@@ -85,6 +85,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   };
   const store = new CacheStore(o.cacheRoot, { onWait: (who) => progress.stage('cache', `waiting for ${who} to finish the same entry`) });
   const meta: Record<string, unknown> = { runDir: o.runDir, arch: o.arch.name, cache: o.cacheRoot };
+  await mkdir(o.runDir, { recursive: true });
 
   const tree = await timed('tree', () => resolveTree(o.tree, { store, log: (m) => progress.stage('tree', m) }));
   progress.stage('tree', `${tree.describe}, Linux ${tree.version}`);

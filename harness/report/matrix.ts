@@ -1,0 +1,104 @@
+// The probe × ABI × variant matrix: pure, from parsed console results.
+// A cell is marked when it differs from the base variant in the same column,
+// and when compat differs from native32 for the same variant.
+import type { ConsoleResult, Finding, ProbeResult, Status } from '../model/results.ts';
+
+export interface MatrixRun {
+  variant: string;
+  result: ConsoleResult;
+}
+
+export interface MatrixCell {
+  probe: string;
+  abi: string;
+  variant: string;
+  status: Status | 'MISSING';
+  /** Status plus every case's status: what "differs" compares. */
+  fingerprint: string;
+  reason?: string;
+  findings: Finding[];
+  differsFromBase?: boolean;
+  compatDiffersFromNative32?: boolean;
+}
+
+export interface Matrix {
+  probes: string[];
+  abis: string[];
+  variants: string[];
+  base?: string;
+  cells: MatrixCell[];
+}
+
+const ABI_ORDER = ['compat', 'native32', 'native64'];
+
+export function fingerprint(p: ProbeResult): string {
+  return [p.status, ...p.cases.map((c) => `${c.name}=${c.status}`)].join(' ');
+}
+
+/** Several kernels' results for one variant (x86_64 for compat/native64, i386 for native32) as one. */
+export function mergeResults(parts: readonly ConsoleResult[]): ConsoleResult {
+  const rank: Status[] = ['PASS', 'SKIP', 'FAIL', 'TIMEOUT', 'CRASHED', 'INFRA'];
+  const status = parts.map((p) => p.status).reduce((a, b) => (rank.indexOf(b) > rank.indexOf(a) ? b : a), 'PASS' as Status);
+  return {
+    status,
+    ktapFound: parts.every((p) => p.ktapFound),
+    complete: parts.every((p) => p.complete),
+    poweredOff: parts.every((p) => p.poweredOff),
+    probes: parts.flatMap((p) => p.probes),
+    findings: parts.flatMap((p) => p.findings),
+  };
+}
+
+export function buildMatrix(runs: readonly MatrixRun[], base?: string): Matrix {
+  const probes = [...new Set(runs.flatMap((r) => r.result.probes.map((p) => p.probe)))].sort();
+  const abiSet = new Set(runs.flatMap((r) => r.result.probes.map((p) => p.abi)));
+  const order = (a: string) => (ABI_ORDER.includes(a) ? ABI_ORDER.indexOf(a) : ABI_ORDER.length);
+  const abis = [...abiSet].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const variants = runs.map((r) => r.variant);
+  const cells: MatrixCell[] = [];
+  const find = (variant: string, probe: string, abi: string) => cells.find((c) => c.variant === variant && c.probe === probe && c.abi === abi);
+  for (const r of runs) {
+    for (const probe of probes) {
+      for (const abi of abis) {
+        const p = r.result.probes.find((x) => x.probe === probe && x.abi === abi);
+        cells.push(
+          p
+            ? { probe, abi, variant: r.variant, status: p.status, fingerprint: fingerprint(p), ...(p.reason ? { reason: p.reason } : {}), findings: p.findings }
+            : { probe, abi, variant: r.variant, status: 'MISSING', fingerprint: 'MISSING', findings: [] },
+        );
+      }
+    }
+  }
+  for (const c of cells) {
+    if (c.status === 'MISSING') continue;
+    if (base && c.variant !== base) {
+      const b = find(base, c.probe, c.abi);
+      if (b && b.status !== 'MISSING') c.differsFromBase = b.fingerprint !== c.fingerprint;
+    }
+    if (c.abi === 'compat') {
+      const n = find(c.variant, c.probe, 'native32');
+      if (n && n.status !== 'MISSING') c.compatDiffersFromNative32 = n.fingerprint !== c.fingerprint;
+    }
+  }
+  return { probes, abis, variants, ...(base ? { base } : {}), cells };
+}
+
+/** Terminal/Markdown-friendly table: one row per probe, one column per variant × ABI. */
+export function formatMatrix(m: Matrix): string[] {
+  const cols = m.variants.flatMap((v) => m.abis.map((a) => ({ v, a })));
+  const label = (c: MatrixCell | undefined) => {
+    if (!c) return '';
+    const marks = `${c.differsFromBase ? ' Δbase' : ''}${c.compatDiffersFromNative32 ? ' ≠n32' : ''}${c.findings.length ? ' !' : ''}`;
+    return `${c.status}${marks}`;
+  };
+  const header = ['probe', ...cols.map(({ v, a }) => (m.variants.length > 1 ? `${v}/${a}` : a))];
+  const rows = m.probes.map((p) => [p, ...cols.map(({ v, a }) => label(m.cells.find((c) => c.variant === v && c.probe === p && c.abi === a)))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+  const legend = [
+    m.base ? `Δbase: differs from variant ${m.base} in the same column` : '',
+    m.abis.includes('native32') && m.abis.includes('compat') ? '≠n32: compat differs from native32' : '',
+    '!: kernel-log findings attached',
+  ].filter(Boolean);
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line), ...legend.map((l) => `  ${l}`)];
+}

@@ -1,0 +1,56 @@
+import t from 'tap';
+import type { ConsoleResult, ProbeResult, Status } from '../harness/model/results.ts';
+import { buildMatrix, formatMatrix, mergeResults } from '../harness/report/matrix.ts';
+import { kernelsFor } from '../harness/run/variants-run.ts';
+
+const probe = (probe: string, abi: string, status: Status, cases: [string, 'PASS' | 'FAIL' | 'SKIP'][] = []): ProbeResult => ({
+  id: `${probe}:${abi}`, probe, abi, status, cases: cases.map(([name, s]) => ({ name, status: s, diagnostics: [] })), diagnostics: [], kmsg: [], findings: [],
+});
+const result = (probes: ProbeResult[], status: Status = 'PASS'): ConsoleResult => ({ status, ktapFound: true, complete: true, poweredOff: true, probes, findings: [] });
+
+t.test('ABIs are grouped by the kernel they need', async (t) => {
+  t.same(kernelsFor(['compat', 'native32', 'native64']).map((k) => `${k.arch.name}:${k.abis.join('+')}`), ['x86_64:compat+native64', 'i386:native32']);
+  t.throws(() => kernelsFor(['arm64']), /unknown ABI 'arm64'/);
+});
+
+t.test('results of two kernels merge into one: worst status, all probes', async (t) => {
+  const m = mergeResults([result([probe('p', 'compat', 'PASS')]), result([probe('p', 'native32', 'FAIL')], 'FAIL')]);
+  t.equal(m.status, 'FAIL');
+  t.same(m.probes.map((p) => p.id), ['p:compat', 'p:native32']);
+});
+
+t.test('cells are marked against the base variant and compat against native32', async (t) => {
+  const base = result([
+    probe('io_uring_setup', 'compat', 'PASS', [['setup_sqpoll', 'PASS']]),
+    probe('io_uring_setup', 'native32', 'PASS', [['setup_sqpoll', 'PASS']]),
+    probe('io_uring_setup', 'native64', 'PASS', [['setup_sqpoll', 'PASS']]),
+  ]);
+  const corrected = result([
+    probe('io_uring_setup', 'compat', 'FAIL', [['setup_sqpoll', 'FAIL']]),
+    probe('io_uring_setup', 'native32', 'PASS', [['setup_sqpoll', 'PASS']]),
+    probe('io_uring_setup', 'native64', 'PASS', [['setup_sqpoll', 'PASS']]),
+  ]);
+  const m = buildMatrix([{ variant: 'base', result: base }, { variant: 'pavel-corrected', result: corrected }], 'base');
+  t.same(m.abis, ['compat', 'native32', 'native64']);
+  const cell = (v: string, abi: string) => m.cells.find((c) => c.variant === v && c.abi === abi)!;
+  t.equal(cell('pavel-corrected', 'compat').differsFromBase, true);
+  t.equal(cell('pavel-corrected', 'compat').compatDiffersFromNative32, true, "Arnd's point: a 32-bit program sees two behaviours");
+  t.equal(cell('pavel-corrected', 'native64').differsFromBase, false);
+  t.equal(cell('base', 'compat').compatDiffersFromNative32, false);
+  t.equal(cell('base', 'compat').differsFromBase, undefined, 'the base is not compared with itself');
+  const text = formatMatrix(m).join('\n');
+  t.match(text, /\| io_uring_setup \| PASS\s+\| PASS\s+\| PASS\s+\| FAIL Δbase ≠n32\s+\| PASS\s+\| PASS\s+\|/);
+  t.match(text, /Δbase: differs from variant base/);
+});
+
+t.test('a case-level difference counts even when the probe status is the same', async (t) => {
+  const a = result([probe('p', 'compat', 'FAIL', [['x', 'FAIL'], ['y', 'PASS']])]);
+  const b = result([probe('p', 'compat', 'FAIL', [['x', 'PASS'], ['y', 'FAIL']])]);
+  const m = buildMatrix([{ variant: 'base', result: a }, { variant: 'v', result: b }], 'base');
+  t.equal(m.cells.find((c) => c.variant === 'v')!.differsFromBase, true);
+});
+
+t.test('a probe missing from one run is shown as MISSING, never silently dropped', async (t) => {
+  const m = buildMatrix([{ variant: 'base', result: result([probe('p', 'compat', 'PASS'), probe('q', 'compat', 'PASS')]) }, { variant: 'v', result: result([probe('p', 'compat', 'PASS')]) }], 'base');
+  t.equal(m.cells.find((c) => c.variant === 'v' && c.probe === 'q')!.status, 'MISSING');
+});
