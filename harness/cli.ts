@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { applyCommand } from './commands/apply.ts';
 import { benchCommand } from './commands/bench.ts';
+import { bisectCommand } from './commands/bisect.ts';
 import { parseCommand } from './commands/parse.ts';
 import { runCommand } from './commands/run.ts';
 import { variantsCommand } from './commands/variants.ts';
@@ -18,6 +19,7 @@ try {
     .command(runCommand)
     .command(applyCommand)
     .command(variantsCommand)
+    .command(bisectCommand)
     .command(parseCommand)
     .command(benchCommand)
     .demandCommand(1, 'name a command (see --help)')

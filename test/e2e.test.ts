@@ -136,6 +136,22 @@ t.test('offline profile, series path: the demo series refuses compat rings; its 
   t.equal(JSON.parse(base.stdout).run.buildCacheHit, true, 'the base variant is the plain default-tree build');
 });
 
+t.test('bisecting the demo series for compat io_uring_setup names the planted patch 3/5', async (t) => {
+  const out = await runDir();
+  const r = await kseries(['bisect', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'demo', '--probe', 'io_uring_setup:compat', '--out', out, '--json', '-']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  t.equal(res.status, 'found');
+  t.equal(res.firstBad, 3);
+  t.equal(res.patches[2].title, 'io_uring: refuse ring creation from compat tasks');
+  // 5 patches: the two ends, then at most ceil(log2(5+1)) = 3 middle steps.
+  t.same(res.steps.slice(0, 2).map((s: { k: number }) => s.k), [0, 5]);
+  t.ok(res.steps.length - 2 <= Math.ceil(Math.log2(6)), `${res.steps.length - 2} middle steps`);
+  t.equal(res.confidence, 'certain');
+  t.match(r.stderr, /evidence: last good \(prefix 2\) \| first bad \(prefix 3\)/);
+  t.match(r.stderr, /setup_default\s+PASS .*\| FAIL .*EINVAL/);
+});
+
 t.test('usage errors exit 2 with one line', async (t) => {
   const r = await kseries(['run', '--probe', 'no_such_probe', ...cacheArgs, '--out', await runDir()]);
   t.equal(r.exitCode, 2);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CacheStore } from '../cache/store.ts';
 import type { ArchDef } from '../model/arch.ts';
-import { infraError } from '../util/errors.ts';
+import { buildFailure, infraError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { runCommand, spawn, type CommandRunner } from '../util/proc.ts';
 import { buildErrorLines, isObjectLine } from './build-log.ts';
@@ -100,7 +100,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     await copyFile(entryLog, req.logPath);
     if (made.exitCode !== 0) {
       const errors = buildErrorLines(await readFile(entryLog, 'utf8'));
-      throw infraError(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
+      throw buildFailure(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
     }
     await copyFile(join(buildDir, '.config'), join(tmp, 'config'));
     await writeFile(

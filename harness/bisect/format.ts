@@ -1,0 +1,100 @@
+// Terminal lines for bisect results. Kept apart from the searches so they
+// stay pure; callers print the lines however they print everything else.
+import type { RangeBisectResult } from './git-bisect.ts';
+import type { PrefixSearchResult, StepRecord } from './search.ts';
+
+/** "2× FAIL:x | 1× PASS | 1× skip": what a flaky step saw (values may hold commas). */
+function tally(step: StepRecord): string {
+  const parts = Object.entries(step.counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([v, n]) => `${n}× ${v}`);
+  if (step.skips > 0) parts.push(`${step.skips}× skip`);
+  return parts.join(' | ');
+}
+
+/** What a step showed: its value, or why it was skipped. */
+function shown(step: StepRecord): string {
+  if (step.value !== undefined) return step.value;
+  const reasons = [...new Set(step.observations.flatMap((o) => (o.kind === 'skip' ? [o.reason] : [])))];
+  return reasons.length > 0 ? `(${reasons.join('; ')})` : '(observations tied)';
+}
+
+const percent = (f: number) => `${Math.round(f * 100)}%`;
+
+/** Lines describing a prefix search; `describe(k)` names prefix k (0 = the base, k = patch k). */
+export function formatBisectResult(result: PrefixSearchResult, describe: (k: number) => string): string[] {
+  const lines: string[] = [];
+  const n = result.patches;
+  const side = (label: string, s: StepRecord | undefined) => {
+    if (s) lines.push(`  ${label} [${s.k}] ${describe(s.k)}: ${shown(s)}`);
+  };
+
+  switch (result.status) {
+    case 'found':
+      lines.push(`first change: patch ${result.firstBad}/${n}: ${describe(result.firstBad!)}`);
+      side('last good', result.lastGood);
+      side('first bad', result.firstBadStep);
+      break;
+    case 'no-change':
+      lines.push(`no change: the base and the full series (${n} patches) observe the same: ${result.baseValue ?? '?'}`);
+      break;
+    case 'ambiguous': {
+      const c = result.candidates ?? [];
+      const span = c.length > 1 ? `one of patches ${c[0]}..${c.at(-1)}` : `patch ${c[0]}`;
+      lines.push(`ambiguous: the first change is ${span}${result.reason ? ` (${result.reason})` : ''}`);
+      for (const k of c) lines.push(`  candidate [${k}] ${describe(k)}`);
+      side('last good', result.lastGood);
+      side('known bad', result.firstBadStep);
+      break;
+    }
+    case 'infra':
+      lines.push(`stopped: infrastructure failure at prefix ${result.infraAt} (${describe(result.infraAt ?? 0)}): ${result.reason ?? 'unknown'}`);
+      break;
+  }
+
+  if (result.steps.length > 0) {
+    lines.push('steps, in the order tested:');
+    const width = String(n).length;
+    for (const s of result.steps) {
+      const flaky = s.flaky ? `  [flaky: ${tally(s)}]` : '';
+      lines.push(`  ${String(s.k).padStart(width)}  ${s.decided.padEnd(4)}  ${shown(s)}${flaky}`);
+    }
+  }
+  lines.push(`observations: ${result.observations} (${result.repeat} per step)`);
+  const c = result.confidence;
+  if (c === 'certain') {
+    lines.push('confidence: certain (every step observed the same each time)');
+  } else {
+    const weakest = result.steps.find((s) => s.k === c.weakestStep);
+    const detail = weakest ? `; it saw ${tally(weakest)}` : '';
+    lines.push(`confidence: ${percent(c.fraction)}, the weakest step is prefix ${c.weakestStep}${detail}`);
+  }
+  return lines;
+}
+
+/** Lines describing a git bisect over a commit range. */
+export function formatRangeResult(result: RangeBisectResult): string[] {
+  const lines: string[] = [];
+  const short = (sha: string) => sha.slice(0, 12);
+  const named = (sha: string) => `${short(sha)} ${result.subjects[sha] ?? ''}`.trimEnd();
+  switch (result.status) {
+    case 'found':
+      lines.push(`first bad commit: ${named(result.firstBad!.sha)}`);
+      break;
+    case 'ambiguous':
+      lines.push(`ambiguous: only skipped commits are left; the first bad commit is one of:`);
+      for (const sha of result.candidates ?? []) lines.push(`  ${named(sha)}`);
+      break;
+    case 'infra':
+      lines.push(`stopped: infrastructure failure${result.reason ? `: ${result.reason}` : ''}`);
+      break;
+  }
+  if (result.steps.length > 0) {
+    lines.push('steps, in the order tested:');
+    for (const s of result.steps) {
+      const role = s.end ? ` (${s.end} end)` : '';
+      lines.push(`  ${s.verdict.padEnd(5)} ${named(s.commit)}${role}${s.reason ? `: ${s.reason}` : ''}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,154 @@
+// kseries bisect: which patch of a series (or commit of a range) changes what a probe sees.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { formatRangeResult } from '../bisect/format.ts';
+import { bisectRange, parseCommitRange } from '../bisect/git-bisect.ts';
+import { commandJudge, verdictObservation, type Judge } from '../bisect/judge.ts';
+import { observeProbe, parseProbeSpec, prefixTester, type StepRunOptions } from '../bisect/kernel-tester.ts';
+import { formatBisectResult, searchPrefixes, type PrefixSearchResult, type Tester } from '../bisect/search.ts';
+import { CacheStore } from '../cache/store.ts';
+import { resolveTree } from '../kernel/tree.ts';
+import { ExitCode } from '../model/results.ts';
+import type { AccelChoice } from '../qemu/accel.ts';
+import { formatDuration, Progress } from '../run/progress.ts';
+import { createRunDir } from '../run/rundir.ts';
+import { infraError, usageError } from '../util/errors.ts';
+import { sha256 } from '../util/hash.ts';
+import { withVariantCheckout } from '../variant/checkout.ts';
+import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, seriesOptions, treeOptions } from './options.ts';
+import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
+
+function builder(y: Argv) {
+  return seriesOptions(configOptions(treeOptions(y)))
+    .option('probe', { type: 'string', group: 'Bisect:', describe: 'probe to watch, NAME[:ABI] (ABI default compat)' })
+    .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
+    .option('repeat', { type: 'number', default: 1, group: 'Bisect:', describe: 'observe each step K times; disagreeing steps are reported flaky' })
+    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:' })
+    .option('probe-timeout', { type: 'number', default: 60, group: 'Boot:' })
+    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:' })
+    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per step)' })
+    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "write the result as JSON to FILE ('-' for stdout)" });
+}
+
+type BisectArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
+
+/** Exit codes: 0 a first bad patch or commit was named; 1 the ends agree or the culprit could not be narrowed to one; 2 usage; 3 infrastructure. */
+function exitFor(status: string): number {
+  return status === 'found' ? 0 : status === 'infra' ? ExitCode.INFRA : 1;
+}
+
+export async function bisectHandler(a: BisectArgs): Promise<number> {
+  const t0 = Date.now();
+  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+  if (!a.probe === !a.run) throw usageError('give exactly one of --probe NAME[:ABI] and --run CMD');
+  const spec = a.probe ? parseProbeSpec(a.probe) : undefined;
+  const profile = await profileFrom(a);
+  const treeSpec = treeFor(a, profile);
+  const store = new CacheStore(a.cache);
+  const runDir = await createRunDir(a.out);
+  const stepOpts: StepRunOptions = {
+    tree: treeSpec,
+    fragmentsFor: (arch) => [join(BASE_FRAGMENTS_DIR, `${arch}.config`), ...(profile?.fragments ?? []), ...a.fragment],
+    kconfig: parseKconfigArgs(a.kconfig),
+    patchesId: '',
+    accel: a.accel as AccelChoice,
+    cacheRoot: a.cache,
+    runDir,
+    adds: [],
+    execs: [],
+    probeTimeoutSec: a.probeTimeout,
+    execTimeoutSec: 60,
+    bootTimeoutSec: a.bootTimeout,
+    ...(a.jobs ? { jobs: a.jobs } : {}),
+  };
+  const out = a.json === '-' ? process.stderr : process.stdout;
+  const finish = async (json: unknown, lines: string[], code: number) => {
+    lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
+    out.write(lines.join('\n') + '\n');
+    const text = JSON.stringify(json, null, 2) + '\n';
+    await writeFile(join(runDir, 'bisect.json'), text);
+    if (a.json === '-') process.stdout.write(text);
+    else if (a.json) await writeFile(a.json, text);
+    return code;
+  };
+
+  if (a.range) {
+    // A range of the tree's own history: drive git bisect in a kseries worktree.
+    const tree = await resolveTree(treeSpec, { store });
+    if (!tree.isGit) throw usageError('--range needs --tree with git history');
+    const { good, bad } = parseCommitRange(a.range);
+    const worktreeDir = join(store.dir('bisect'), sha256(tree.srcDir).slice(0, 16));
+    let reference: string | undefined;
+    const judge: Judge = spec
+      ? async (commit) => {
+          const o = await observeProbe({ ...stepOpts, tree: { kind: 'dir', path: worktreeDir } }, spec, undefined, `commit-${commit.slice(0, 12)}`, progress);
+          if (o.kind === 'skip') return 'skip';
+          if (o.kind === 'infra') return { infra: o.reason };
+          // git bisect checks GOOD first: its observation is what "good" looks like.
+          reference ??= o.value;
+          return o.value === reference ? 'good' : 'bad';
+        }
+      : commandJudge(a.run!, worktreeDir);
+    const r = await store.withLock('bisect', sha256(tree.srcDir).slice(0, 16), () =>
+      bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => progress.stage('bisect', m) }),
+    );
+    return finish(r, formatRangeResult(r), exitFor(r.status));
+  }
+
+  const plan = variantPlanFrom(a, profile);
+  if (!plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
+  const tree = await resolveTree(treeSpec, { store });
+  const { list } = await plan.patches(tree);
+  if (list.patches.length === 0) throw usageError('the variant applies no patches: nothing to bisect');
+  progress.stage('bisect', `${list.patches.length} patches from ${list.describe}; base and full series first, then at most ${Math.ceil(Math.log2(list.patches.length + 1))} more steps`);
+  const tester: Tester = spec
+    ? prefixTester(stepOpts, spec, plan, list, progress)
+    : {
+        // --run: the command judges each applied prefix in the worktree.
+        observe: (k) =>
+          withVariantCheckout(
+            { tree, label: plan.label, variant: `${plan.name}-bisect`, patches: list.patches.slice(0, k), allowMisplaced: plan.allowMisplaced, store, ...(plan.base ? { base: plan.base } : {}) },
+            async (co) => verdictObservation(await commandJudge(a.run!, co.tree.srcDir)(co.head)),
+          ),
+      };
+  const result: PrefixSearchResult = await searchPrefixes({
+    patches: list.patches.length,
+    tester,
+    repeat: a.repeat,
+    onStep: (s) => progress.stage('bisect', `prefix ${s.k}: ${s.decided}${s.flaky ? ` (flaky: ${JSON.stringify(s.counts)})` : ''}`),
+  });
+  if (result.status === 'infra') throw infraError(`bisection stopped by an infrastructure error at prefix ${result.infraAt}: ${result.reason ?? ''}`);
+  const describe = (k: number) => {
+    if (k === 0) return 'the base';
+    const p = list.patches[k - 1]!;
+    return `"${p.title}" <${p.message.messageId}>`;
+  };
+  const lines = formatBisectResult(result, describe);
+  if (result.lastGood && result.firstBadStep) lines.push(...sideBySide(result));
+  return finish({ ...result, patches: list.patches.map((p) => ({ index: p.index, title: p.title, messageId: p.message.messageId })) }, lines, exitFor(result.status));
+}
+
+/** The probe's evidence at the last good and the first bad step, next to each other. */
+function sideBySide(r: PrefixSearchResult): string[] {
+  type Ev = { cases?: { name: string; status: string; evidence: string }[] } | undefined;
+  const good = (r.lastGood!.evidence as Ev)?.cases ?? [];
+  const bad = (r.firstBadStep!.evidence as Ev)?.cases ?? [];
+  if (good.length === 0 && bad.length === 0) return [];
+  const names = [...new Set([...good, ...bad].map((c) => c.name))];
+  const cell = (c?: { status: string; evidence: string }) => (c ? `${c.status} ${c.evidence}`.slice(0, 60) : '-');
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    `evidence: last good (prefix ${r.lastGood!.k}) | first bad (prefix ${r.firstBadStep!.k})`,
+    ...names.map((n) => `  ${n.padEnd(w)}  ${cell(good.find((c) => c.name === n)).padEnd(60)} | ${cell(bad.find((c) => c.name === n))}`),
+  ];
+}
+
+export const bisectCommand: CommandModule = {
+  command: 'bisect',
+  describe: 'find the patch of a series (or commit of a range) that changes a probe result',
+  builder,
+  handler: async (a) => {
+    process.exitCode = await bisectHandler(a as unknown as BisectArgs);
+  },
+};
