@@ -153,7 +153,11 @@ static inline const char *ktap_errname(int err)
 		KTAP_E(EBADFD), KTAP_E(EMSGSIZE), KTAP_E(EOPNOTSUPP),
 		KTAP_E(ENOBUFS), KTAP_E(ETIMEDOUT), KTAP_E(ETIME),
 		KTAP_E(ECANCELED), KTAP_E(EOWNERDEAD), KTAP_E(EDQUOT),
-		KTAP_E(ENOTSUP),
+		KTAP_E(ENOTSUP), KTAP_E(ENOKEY), KTAP_E(EKEYEXPIRED),
+		KTAP_E(EKEYREVOKED), KTAP_E(EKEYREJECTED), KTAP_E(ENOTCONN),
+		KTAP_E(ENOTSOCK), KTAP_E(ECONNRESET), KTAP_E(ECONNREFUSED),
+		KTAP_E(EINPROGRESS), KTAP_E(EALREADY), KTAP_E(EBADMSG),
+		KTAP_E(ENOMSG), KTAP_E(EPROTONOSUPPORT), KTAP_E(EAFNOSUPPORT),
 #undef KTAP_E
 	};
 	size_t i;
@@ -282,6 +286,128 @@ static inline int ktap_exit(void)
 	if (ktap_state.run > 0 && ktap_state.skipped == ktap_state.run)
 		return KSFT_SKIP;
 	return KSFT_PASS;
+}
+
+/* ------------------------------------------------------------------------
+ * Probe helpers shared by several probes (no KTAP output of their own
+ * except where noted). Kept here so every probe builds from ktap.h alone.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#ifndef SYS_memfd_create
+#define SYS_memfd_create (sizeof(long) == 8 ? 319 : 356)
+#endif
+
+/* CLOCK_MONOTONIC in milliseconds: the only clock a probe bounds waits by. */
+static inline int64_t ktap_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* nanosleep() for `ms` milliseconds (needs no timer signal). */
+static inline void ktap_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Deterministic, position-dependent byte pattern: a shifted, dropped or
+ * duplicated byte changes the comparison. Different seeds give different
+ * streams, so data written by one step cannot pass for another's.
+ */
+static inline void ktap_fill(void *buf, size_t len, uint32_t seed)
+{
+	unsigned char *p = buf;
+	uint32_t x = seed * 2654435761u + 0x9e3779b9u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (unsigned char)(x >> 8);
+	}
+}
+
+/*
+ * An empty scratch file on tmpfs: a file in /tmp (unlinked at once) or, if
+ * that fails or `prefer_memfd` is set, a memfd (shmem, always large-file).
+ * Prints one "# <tag>: ..." diagnostic saying which; returns the fd or -1.
+ */
+static inline int ktap_scratch_fd(const char *tag, int prefer_memfd)
+{
+	char path[] = "/tmp/kseries-XXXXXX";
+	int fd = -1, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if ((pass == 0) == (prefer_memfd != 0)) {
+			fd = (int)syscall(SYS_memfd_create, tag, 0u);
+			if (fd >= 0) {
+				ktap_diag("%s: scratch file memfd fd=%d", tag, fd);
+				return fd;
+			}
+			ktap_diag("%s: memfd_create: errno=%d %s", tag, errno,
+				  ktap_errname(errno));
+		} else {
+			fd = mkostemp(path, O_CLOEXEC);
+			if (fd >= 0) {
+				unlink(path);
+				ktap_diag("%s: scratch file %s fd=%d", tag, path, fd);
+				return fd;
+			}
+			ktap_diag("%s: mkstemp /tmp: errno=%d %s", tag, errno,
+				  ktap_errname(errno));
+		}
+	}
+	return -1;
+}
+
+/* pwrite()/pread() the whole buffer; returns bytes done or -1 (errno set). */
+static inline ssize_t ktap_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
+				   off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static inline ssize_t ktap_pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
 }
 
 #endif /* KSERIES_KTAP_H */

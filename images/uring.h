@@ -113,31 +113,21 @@ static inline void uring_close(struct uring *r)
 }
 
 /*
- * io_uring_setup() + mmap of SQ ring, CQ ring and SQE array.
- * Returns 0, or -errno with evidence printed as diagnostics. On failure of
- * io_uring_setup() itself the ring is left closed and r->fd == -1.
+ * mmap the SQ ring, CQ ring and SQE array of an existing ring fd, laid out
+ * as `p` (the io_uring_params io_uring_setup() filled in) says. Used by
+ * uring_open() and by a process that inherited the ring fd and was handed
+ * the params (io_uring_params has the same layout in both ABIs).
+ * Returns 0, or -errno with evidence printed; on failure the mappings are
+ * undone but r->fd is left open (r->fd = fd either way).
  */
-static inline int uring_open(struct uring *r, unsigned entries, unsigned flags,
-			     unsigned sq_thread_idle_ms)
+static inline int uring_map(struct uring *r, int fd, const struct io_uring_params *p)
 {
 	char *sq, *cq;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->p.flags = flags;
-	r->p.sq_thread_idle = sq_thread_idle_ms;
-	errno = 0;
-	r->fd = sys_io_uring_setup(entries, &r->p);
-	err = errno;
-	if (r->fd < 0) {
-		ktap_diag_ret("io_uring_setup", -1, err);
-		r->fd = -1;
-		return -err;
-	}
-	ktap_diag("io_uring_setup(%u, flags=0x%x): fd=%d sq_entries=%u cq_entries=%u features=0x%x",
-		  entries, flags, r->fd, r->p.sq_entries, r->p.cq_entries,
-		  r->p.features);
-
+	r->fd = fd;
+	r->p = *p;
 	r->sq_map_len = r->p.sq_off.array + r->p.sq_entries * sizeof(unsigned);
 	r->cq_map_len = r->p.cq_off.cqes +
 			r->p.cq_entries * sizeof(struct io_uring_cqe);
@@ -187,8 +177,44 @@ static inline int uring_open(struct uring *r, unsigned entries, unsigned flags,
 	r->cqes = (struct io_uring_cqe *)(cq + r->p.cq_off.cqes);
 	return 0;
 fail:
+	r->fd = -1; /* uring_close() must not close the caller's fd */
 	uring_close(r);
+	r->fd = fd;
 	return -err;
+}
+
+/*
+ * io_uring_setup() + mmap of SQ ring, CQ ring and SQE array.
+ * Returns 0, or -errno with evidence printed as diagnostics. On failure of
+ * io_uring_setup() itself the ring is left closed and r->fd == -1.
+ */
+static inline int uring_open(struct uring *r, unsigned entries, unsigned flags,
+			     unsigned sq_thread_idle_ms)
+{
+	struct io_uring_params p;
+	int fd, err;
+
+	memset(r, 0, sizeof(*r));
+	memset(&p, 0, sizeof(p));
+	p.flags = flags;
+	p.sq_thread_idle = sq_thread_idle_ms;
+	errno = 0;
+	fd = sys_io_uring_setup(entries, &p);
+	err = errno;
+	if (fd < 0) {
+		ktap_diag_ret("io_uring_setup", -1, err);
+		r->fd = -1;
+		return -err;
+	}
+	ktap_diag("io_uring_setup(%u, flags=0x%x): fd=%d sq_entries=%u cq_entries=%u features=0x%x",
+		  entries, flags, fd, p.sq_entries, p.cq_entries, p.features);
+	err = uring_map(r, fd, &p);
+	if (err < 0) {
+		close(fd);
+		r->fd = -1;
+		return err;
+	}
+	return 0;
 }
 
 /* Next free SQE (zeroed), or NULL if the SQ ring is full. */
@@ -227,6 +253,128 @@ static inline int uring_pop_cqe(struct uring *r, struct io_uring_cqe *out)
 	*out = r->cqes[head & *r->cq_mask];
 	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
 	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Submission and bounded completion helpers (used by the newer probes).
+ */
+
+/*
+ * Is `opcode` supported? Asks IORING_REGISTER_PROBE (5.6+).
+ * Returns 1 yes, 0 no, -errno if the kernel cannot tell (older than 5.6).
+ */
+static inline int uring_op_supported(int ring_fd, unsigned opcode)
+{
+	static union {
+		struct io_uring_probe probe;
+		char bytes[sizeof(struct io_uring_probe) +
+			   256 * sizeof(struct io_uring_probe_op)];
+	} u;
+	int ret;
+
+	memset(&u, 0, sizeof(u));
+	errno = 0;
+	ret = sys_io_uring_register(ring_fd, IORING_REGISTER_PROBE, &u.probe, 256);
+	if (ret < 0)
+		return -errno;
+	if (opcode > u.probe.last_op)
+		return 0;
+	return (u.probe.ops[opcode].flags & IO_URING_OP_SUPPORTED) ? 1 : 0;
+}
+
+/*
+ * Hand the published SQEs to the kernel: inline, io_uring_enter(to_submit);
+ * under SQPOLL, wake the poll thread if it sleeps. Prints the evidence.
+ * Returns what io_uring_enter() returned (or 0 if it was not needed), or
+ * -errno.
+ */
+static inline int uring_submit(struct uring *r, unsigned n, int sqpoll)
+{
+	int ret, err;
+
+	if (sqpoll) {
+		/*
+		 * Full barrier between publishing the tail and reading the flags,
+		 * pairing with the poll thread setting NEED_WAKEUP and re-checking
+		 * the tail before it sleeps; otherwise both sides could miss.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!(__atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_NEED_WAKEUP))
+			return 0;
+		errno = 0;
+		ret = sys_io_uring_enter(r->fd, 0, 0, IORING_ENTER_SQ_WAKEUP);
+		err = errno;
+		ktap_diag_ret("io_uring_enter(SQ_WAKEUP)", ret, err);
+		return ret < 0 ? -err : ret;
+	}
+	errno = 0;
+	ret = sys_io_uring_enter(r->fd, n, 0, 0);
+	err = errno;
+	ktap_diag("io_uring_enter(to_submit=%u): ret=%d%s%s", n, ret,
+		  ret < 0 ? " errno=" : "", ret < 0 ? ktap_errname(err) : "");
+	return ret < 0 ? -err : ret;
+}
+
+/*
+ * Wait for one CQE, at most `timeout_ms`. Each round reaps the CQ ring,
+ * then calls io_uring_enter(IORING_ENTER_GETEVENTS) with min_complete = 0
+ * (runs pending completion work without blocking) and sleeps 1 ms: a
+ * blocking wait could only be bounded by a timer signal, and the kernels
+ * kseries builds may lack POSIX timers. Under SQPOLL the poll thread is
+ * woken whenever it went idle with our SQE unconsumed.
+ * Returns 0 with *cqe filled, or -errno (-ETIMEDOUT) with evidence printed.
+ */
+static inline int uring_wait_cqe(struct uring *r, int sqpoll,
+				 struct io_uring_cqe *cqe, int timeout_ms)
+{
+	const struct timespec tick = { 0, 1000 * 1000 };
+	int64_t deadline = ktap_now_ms() + timeout_ms;
+	int ret = 0, err;
+
+	for (;;) {
+		unsigned flags = IORING_ENTER_GETEVENTS;
+
+		if (uring_pop_cqe(r, cqe))
+			return 0;
+		if (ktap_now_ms() >= deadline) {
+			ktap_diag("no CQE after %d ms: sq head=%u tail=%u flags=0x%x, cq head=%u tail=%u",
+				  timeout_ms,
+				  __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE),
+				  *r->sq_tail,
+				  __atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE),
+				  *r->cq_head,
+				  __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE));
+			return -ETIMEDOUT;
+		}
+		if (sqpoll &&
+		    __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) != *r->sq_tail &&
+		    (__atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_NEED_WAKEUP))
+			flags |= IORING_ENTER_SQ_WAKEUP;
+		errno = 0;
+		if (sys_io_uring_enter(r->fd, 0, 0, flags) < 0) {
+			err = errno;
+			if (err != EINTR && err != EAGAIN && err != EBUSY) {
+				ktap_diag_ret("io_uring_enter(GETEVENTS)", -1, err);
+				ret = -err;
+				return ret;
+			}
+		}
+		if (uring_pop_cqe(r, cqe))
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* Print a CQE as evidence: "# what: cqe.res=N user_data=0x.. flags=0x.." */
+static inline void uring_diag_cqe(const char *what, const struct io_uring_cqe *cqe)
+{
+	if (cqe->res < 0)
+		ktap_diag("%s: cqe.res=%d errno=%d %s (%s) user_data=0x%llx",
+			  what, cqe->res, -cqe->res, ktap_errname(-cqe->res),
+			  strerror(-cqe->res), (unsigned long long)cqe->user_data);
+	else
+		ktap_diag("%s: cqe.res=%d user_data=0x%llx flags=0x%x", what,
+			  cqe->res, (unsigned long long)cqe->user_data, cqe->flags);
 }
 
 #endif /* KSERIES_URING_H */

@@ -11,6 +11,15 @@
  *   readv_eof        readv at end of file returns 0
  *   pwritev_preadv   same at a file offset above 4 GiB: the 64-bit offset is
  *                    split into two registers by the 32-bit ABI
+ *   iovcnt_zero      writev/readv with iovcnt 0 return 0 and move nothing
+ *   uio_maxiov       UIO_MAXIOV (1024) iovecs of varying sizes, writev then
+ *                    readv into a differently split set of 1024, byte compare
+ *                    (far beyond the on-stack UIO_FASTIOV array)
+ *   uio_maxiov_plus_one  1025 iovecs: writev and readv fail with EINVAL and
+ *                    neither the file nor the buffers change
+ *   bad_iov_base     an iovec whose iov_base is (void *)1: writev and readv
+ *                    fail with EFAULT; an iovec array pointer of (void *)1:
+ *                    EFAULT as well (the array itself cannot be copied in)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -29,7 +39,12 @@
 
 static const char *const case_names[] = {
 	"create_file", "writev", "readv", "readv_eof", "pwritev_preadv",
+	"iovcnt_zero", "uio_maxiov", "uio_maxiov_plus_one", "bad_iov_base",
 };
+
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
 #define NCASES ((int)(sizeof(case_names) / sizeof(case_names[0])))
 
 /* Sizes of the writev() vectors; zero-length entries are deliberate. */
@@ -86,6 +101,168 @@ static void build_iov(struct iovec *iov, const size_t *sizes, size_t nsizes,
 	}
 	iov[nsizes].iov_base = buf + off;
 	iov[nsizes].iov_len = total - off;
+}
+
+/* "# what: ret=.. [errno]" evidence for a call made with errno cleared. */
+#define CALL(what, expr, retp, errp)                                   \
+	do {                                                           \
+		errno = 0;                                             \
+		*(retp) = (expr);                                      \
+		*(errp) = errno;                                       \
+		ktap_diag_ret((what), (long)*(retp), *(errp));         \
+	} while (0)
+
+/* Size of the i-th iovec of the UIO_MAXIOV cases: 1..37 bytes, some zero. */
+static size_t maxiov_size(size_t i, int variant)
+{
+	if ((i + (size_t)variant) % 97 == 0)
+		return 0;
+	return 1 + (i * 7 + (size_t)variant * 13) % 37;
+}
+
+/*
+ * Cases 6-9: iovec count limits and bad pointers, on a fresh scratch file
+ * so earlier cases cannot influence them.
+ */
+static void run_limits_cases(void)
+{
+	static struct iovec iov[UIO_MAXIOV + 1];
+	/* volatile: keep the compiler from reasoning about the bad pointer */
+	struct iovec *volatile bad_iov = (struct iovec *)1;
+	unsigned char *src, *dst, *wbuf;
+	size_t total = 0, rtotal = 0, i, off;
+	ssize_t ret;
+	struct stat st;
+	int fd, err, pass;
+
+	fd = ktap_scratch_fd("limits", 0);
+	if (fd < 0) {
+		ktap_fail("iovcnt_zero", "no scratch file");
+		ktap_fail("uio_maxiov", "no scratch file");
+		ktap_fail("uio_maxiov_plus_one", "no scratch file");
+		ktap_fail("bad_iov_base", "no scratch file");
+		return;
+	}
+
+	/* 6: iovcnt 0 returns 0, writes nothing and leaves the position alone */
+	{
+		char byte = 0x11;
+
+		iov[0].iov_base = &byte;
+		iov[0].iov_len = 1;
+		CALL("writev(iovcnt=0)", writev(fd, iov, 0), &ret, &err);
+		pass = ret == 0;
+		CALL("readv(iovcnt=0)", readv(fd, iov, 0), &ret, &err);
+		pass = pass && ret == 0 && byte == 0x11;
+		if (fstat(fd, &st) == 0) {
+			ktap_diag("file size %lld, position %lld (want 0, 0)",
+				  (long long)st.st_size, (long long)lseek(fd, 0, SEEK_CUR));
+			if (st.st_size != 0 || lseek(fd, 0, SEEK_CUR) != 0)
+				pass = 0;
+		}
+		ktap_result(pass, "iovcnt_zero", "expected ret=0 for both");
+	}
+
+	/* 7: UIO_MAXIOV iovecs, both directions, differently split */
+	for (i = 0; i < UIO_MAXIOV; i++) {
+		total += maxiov_size(i, 0);
+		rtotal += maxiov_size(i, 1);
+	}
+	/* the read side must cover everything: grow its last iovec */
+	if (rtotal < total)
+		rtotal = total;
+	src = malloc(total);
+	wbuf = malloc(total);
+	dst = malloc(rtotal + 1);
+	if (!src || !wbuf || !dst) {
+		ktap_fail("uio_maxiov", "malloc failed");
+		ktap_fail("uio_maxiov_plus_one", "malloc failed");
+		ktap_fail("bad_iov_base", "malloc failed");
+		close(fd);
+		return;
+	}
+	fill_pattern(src, total, 7);
+	memcpy(wbuf, src, total);
+	for (i = 0, off = 0; i < UIO_MAXIOV; i++) {
+		iov[i].iov_base = wbuf + off;
+		iov[i].iov_len = maxiov_size(i, 0);
+		off += iov[i].iov_len;
+	}
+	ktap_diag("writev: %d iovecs (UIO_MAXIOV), %zu bytes", UIO_MAXIOV, total);
+	CALL("writev(1024 iovecs)", writev(fd, iov, UIO_MAXIOV), &ret, &err);
+	pass = ret == (ssize_t)total;
+	memset(dst, 0xa5, rtotal + 1);
+	for (i = 0, off = 0; i < UIO_MAXIOV; i++) {
+		iov[i].iov_base = dst + off;
+		iov[i].iov_len = maxiov_size(i, 1);
+		off += iov[i].iov_len;
+	}
+	iov[UIO_MAXIOV - 1].iov_len += rtotal - off;
+	lseek(fd, 0, SEEK_SET);
+	CALL("readv(1024 iovecs)", readv(fd, iov, UIO_MAXIOV), &ret, &err);
+	if (ret != (ssize_t)total)
+		pass = 0;
+	if (ret > 0 && ktap_compare("readv(1024 iovecs) data", dst, src,
+				    (size_t)ret < total ? (size_t)ret : total) >= 0)
+		pass = 0;
+	if (dst[rtotal] != 0xa5) {
+		ktap_diag("readv wrote past the last iovec (canary 0x%02x)", dst[rtotal]);
+		pass = 0;
+	}
+	ktap_result(pass, "uio_maxiov", "expected ret=%zu both ways", total);
+
+	/* 8: UIO_MAXIOV + 1 iovecs: EINVAL, nothing transferred */
+	for (i = 0; i <= UIO_MAXIOV; i++) {
+		iov[i].iov_base = wbuf;
+		iov[i].iov_len = 1;
+	}
+	CALL("writev(1025 iovecs)", writev(fd, iov, UIO_MAXIOV + 1), &ret, &err);
+	pass = ret == -1 && err == EINVAL;
+	memset(dst, 0x5a, 16);
+	for (i = 0; i <= UIO_MAXIOV; i++)
+		iov[i].iov_base = dst;
+	lseek(fd, 0, SEEK_SET);
+	CALL("readv(1025 iovecs)", readv(fd, iov, UIO_MAXIOV + 1), &ret, &err);
+	if (!(ret == -1 && err == EINVAL))
+		pass = 0;
+	if (dst[0] != 0x5a) {
+		ktap_diag("readv changed the buffer (0x%02x)", dst[0]);
+		pass = 0;
+	}
+	if (fstat(fd, &st) == 0 && st.st_size != (off_t)total) {
+		ktap_diag("file size changed to %lld (want %zu)", (long long)st.st_size, total);
+		pass = 0;
+	}
+	ktap_result(pass, "uio_maxiov_plus_one", "expected ret=-1 errno=EINVAL for both");
+
+	/* 9: bad pointers: iov_base, then the iovec array itself */
+	iov[0].iov_base = wbuf;
+	iov[0].iov_len = 0;
+	iov[1].iov_base = (void *)1;
+	iov[1].iov_len = 16;
+	lseek(fd, 0, SEEK_END);
+	CALL("writev(iov[1].iov_base=(void*)1)", writev(fd, iov, 2), &ret, &err);
+	pass = ret == -1 && err == EFAULT;
+	lseek(fd, 0, SEEK_SET);
+	CALL("readv(iov[1].iov_base=(void*)1)", readv(fd, iov, 2), &ret, &err);
+	if (!(ret == -1 && err == EFAULT))
+		pass = 0;
+	CALL("readv(iov=(void*)1, iovcnt=2)", readv(fd, bad_iov, 2), &ret, &err);
+	if (!(ret == -1 && err == EFAULT))
+		pass = 0;
+	CALL("writev(iov=(void*)1, iovcnt=2)", writev(fd, bad_iov, 2), &ret, &err);
+	if (!(ret == -1 && err == EFAULT))
+		pass = 0;
+	if (fstat(fd, &st) == 0 && st.st_size != (off_t)total) {
+		ktap_diag("file size changed to %lld (want %zu)", (long long)st.st_size, total);
+		pass = 0;
+	}
+	ktap_result(pass, "bad_iov_base", "expected ret=-1 errno=EFAULT for all four");
+
+	free(src);
+	free(wbuf);
+	free(dst);
+	close(fd);
 }
 
 int main(void)
@@ -209,5 +386,7 @@ int main(void)
 	free(src);
 	free(dst);
 	free(wbuf);
+
+	run_limits_cases();
 	return ktap_exit();
 }
