@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { applyCommand } from './commands/apply.ts';
 import { benchCommand } from './commands/bench.ts';
 import { bisectCommand } from './commands/bisect.ts';
+import { claimsCommand } from './commands/claims.ts';
 import { parseCommand } from './commands/parse.ts';
 import { runCommand } from './commands/run.ts';
 import { variantsCommand } from './commands/variants.ts';
@@ -20,6 +21,7 @@ try {
     .command(applyCommand)
     .command(variantsCommand)
     .command(bisectCommand)
+    .command(claimsCommand)
     .command(parseCommand)
     .command(benchCommand)
     .demandCommand(1, 'name a command (see --help)')

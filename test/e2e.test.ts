@@ -35,8 +35,10 @@ t.test('default tree: every probe passes on both ABIs, artefacts kept', async (t
     for (const abi of ['compat', 'native64']) t.ok(ids.includes(`${probe}:${abi}`), `${probe}:${abi} ran`);
   }
   for (const p of res.probes) {
-    t.equal(p.status, 'PASS', `${p.id} passed`);
+    // Every cell passes, or says why it cannot as a SKIP with a reason: no silent omissions.
+    t.ok(p.status === 'PASS' || (p.status === 'SKIP' && /\S/.test(String((p as { reason?: string }).reason ?? ''))), `${p.id}: ${p.status}`);
     t.ok(p.cases.length > 0, `${p.id} reported its cases`);
+    for (const c of p.cases) t.not(c.status, 'FAIL', `${p.id} ${c.name}`);
   }
   // Data was compared byte for byte, and the evidence is in the diagnostics.
   const readv = res.probes.find((p) => p.id === 'io_uring_readv:compat')!;
@@ -51,6 +53,21 @@ t.test('default tree: every probe passes on both ABIs, artefacts kept', async (t
   const parsed = await kseries(['parse', join(out, 'console.log'), '--json', '-']);
   t.equal(parsed.exitCode, 0);
   t.same(JSON.parse(parsed.stdout).probes.map((p: { id: string }) => p.id), ids);
+});
+
+t.test('native32: the same probes on an i386 kernel built from the same tree', async (t) => {
+  const out = await runDir();
+  const r = await kseries(['run', ...cacheArgs, '--abi', 'native32', '--out', out, '--json', '-']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultsJson & { matrix: { abis: string[] } };
+  t.equal(res.run.arch, 'i386');
+  t.same(res.matrix.abis, ['native32']);
+  t.ok(res.probes.length >= 3);
+  for (const p of res.probes) {
+    t.equal(p.abi, 'native32');
+    t.ok(p.status === 'PASS' || (p.status === 'SKIP' && /\S/.test(String((p as { reason?: string }).reason ?? ''))), `${p.id}: ${p.status}`);
+  }
+  t.match(await readFile(join(out, 'console.log'), 'utf8'), /uname \S+ i686/);
 });
 
 t.test('a second run reuses the build', async (t) => {
@@ -150,6 +167,25 @@ t.test('bisecting the demo series for compat io_uring_setup names the planted pa
   t.equal(res.confidence, 'certain');
   t.match(r.stderr, /evidence: last good \(prefix 2\) \| first bad \(prefix 3\)/);
   t.match(r.stderr, /setup_default\s+PASS .*\| FAIL .*EINVAL/);
+});
+
+t.test('make test-kernel\'s job: the offline claims are all decided, with reports', async (t) => {
+  const out = await runDir();
+  const md = join(out, 'report.md');
+  const r = await kseries(['claims', 'compat-sqpoll-6.1', ...cacheArgs, '--out', out, '--json', '-', '--markdown', md]);
+  const res = JSON.parse(r.stdout) as { claims: { id: string; verdict: string; unexpected?: boolean }[] };
+  const verdicts = Object.fromEntries(res.claims.map((c) => [c.id, c.verdict]));
+  t.equal(r.exitCode, 0, `${r.stderr}\n${JSON.stringify(verdicts)}`);
+  t.equal(res.claims.length, 7);
+  for (const c of res.claims) t.ok(['confirmed', 'refuted'].includes(c.verdict), `${c.id}: ${c.verdict}`);
+  // What the kernel must show for the claims our own variants were written to test:
+  t.equal(verdicts['3-first-diff-refuses-every-compat-ring'], 'confirmed');
+  t.equal(verdicts['4-corrected-diff-compat-differs-from-native32'], 'confirmed');
+  t.equal(verdicts['4b-consistent-form-treats-32-bit-alike'], 'confirmed');
+  const report = await readFile(md, 'utf8');
+  t.match(report, /https:\/\/lore\.kernel\.org\/r\/CALCETrUEC81va8-fuUXG1uA5rbKxnKDYsDOXC70_HtKD4LAeAg@mail\.gmail\.com/);
+  t.match(report, /setup_sqpoll/);
+  t.match(r.stderr, /4-corrected-diff-compat-differs-from-native32\s+confirmed/);
 });
 
 t.test('usage errors exit 2 with one line', async (t) => {

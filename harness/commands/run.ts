@@ -67,6 +67,7 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
         cacheRoot: a.cache,
         runDir,
         ...(probes ? { probes } : {}),
+        ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
         variants,
         abis,
         adds,

@@ -7,6 +7,9 @@ import { usageError } from '../util/errors.ts';
 import { writeCpio, withParents, type CpioEntry } from './cpio.ts';
 import { execId, formatPlan, splitCommand, type PlanEntry } from './plan.ts';
 
+/** nobody: what "an unprivileged user" means for a probe that asks to run as one. */
+export const UNPRIVILEGED_UID = 65534;
+
 export interface UserAdd {
   hostPath: string;
   guestPath: string;
@@ -29,6 +32,8 @@ export interface InitramfsRequest {
   /** Probe ABIs to run, names from arch.probeAbis (compat, native64). */
   abis: string[];
   probeTimeoutSec: number;
+  /** Probes to run a second time as an unprivileged user, reported as "<probe>_unpriv". */
+  unprivileged?: string[];
   execs: string[];
   execTimeoutSec: number;
   adds: UserAdd[];
@@ -74,6 +79,9 @@ export async function buildInitramfs(req: InitramfsRequest): Promise<Initramfs> 
         entries.push({ type: 'file', name: guest, data: await readFile(join(req.guestDir, binAbi, probe)), mode: 0o755 });
       }
       plan.push({ id: `${probe}:${abi}`, timeoutSec: req.probeTimeoutSec, uid: 0, argv: [guest] });
+      if (req.unprivileged?.includes(probe)) {
+        plan.push({ id: `${probe}_unpriv:${abi}`, timeoutSec: req.probeTimeoutSec, uid: UNPRIVILEGED_UID, argv: [guest] });
+      }
     }
   }
   for (const add of req.adds) await addTree(add.hostPath, add.guestPath, entries);

@@ -45,6 +45,8 @@ export interface Profile {
   /** Absolute paths of the profile's own fragments (after patches/base/<arch>.config). */
   fragments: string[];
   probes: string[];
+  /** Probes also run as an unprivileged user. */
+  unprivileged: string[];
   abis: string[];
   variants: Variant[];
 }
@@ -108,6 +110,8 @@ export async function loadProfile(ref: string): Promise<Profile> {
   req(isStrArray(fragments), where, '"fragments" must be a list of files');
   for (const f of fragments) req(existsSync(join(dir, f)), where, `fragment ${f} does not exist in the profile`);
   req(isStrArray(o.probes), where, '"probes" must be a list of probe names');
+  const unprivileged = (o.unprivileged ?? []) as unknown;
+  req(isStrArray(unprivileged) && unprivileged.every((p) => (o.probes as string[]).includes(p)), where, '"unprivileged" must list some of "probes"');
   const abis = (o.abis ?? ['compat', 'native64']) as unknown;
   req(isStrArray(abis), where, '"abis" must be a list');
   req(o.variants && typeof o.variants === 'object', where, '"variants" is required');
@@ -132,6 +136,7 @@ export async function loadProfile(ref: string): Promise<Profile> {
     series,
     fragments: fragments.map((f) => join(dir, f)),
     probes: o.probes as string[],
+    unprivileged,
     abis: abis as string[],
     variants,
   };

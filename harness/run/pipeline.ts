@@ -40,6 +40,8 @@ export interface RunOptions {
   runDir: string;
   /** Probe names to run (undefined: all). */
   probes?: string[];
+  /** Probes also run as uid 65534 (reported as <probe>_unpriv). */
+  unprivileged?: string[];
   abis: string[];
   adds: UserAdd[];
   execs: string[];
@@ -155,6 +157,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       probes,
       abis: o.abis,
       probeTimeoutSec: o.probeTimeoutSec,
+      ...(o.unprivileged ? { unprivileged: o.unprivileged.filter((p) => probes.includes(p)) } : {}),
       execs: o.execs,
       execTimeoutSec: o.execTimeoutSec,
       adds: o.adds,

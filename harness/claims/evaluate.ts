@@ -1,0 +1,373 @@
+// Claim verdicts from probe results: pure. Never guesses: a claim is only
+// confirmed or refuted when every probe and case it refers to ran cleanly.
+//
+//   infra-error   a referenced variant could not be built or booted
+//   inconclusive  a referenced probe/case is missing, SKIP, TIMEOUT or CRASHED,
+//                 has kernel crash findings, is marked flaky, or ran twice with
+//                 different results (unless the predicate asks for exactly
+//                 that status, e.g. {"case": ..., "status": "SKIP"})
+//   confirmed     the observable holds
+//   refuted       the observable does not hold
+import { CRASH_KINDS } from '../console/classify.ts';
+import type { ConsoleResult, Finding, ProbeCase, ProbeResult, Status } from '../model/results.ts';
+import { fingerprint } from '../report/matrix.ts';
+import { refLabel, type CaseStatus, type Claim, type Predicate, type ProbeRef, type ProbeStatus, type Ref, type Verdict } from './spec.ts';
+
+/** One variant's outcome: its results merged across kernels (compat, native64 and native32 probes). */
+export interface VariantOutcome {
+  status: 'ok' | 'infra';
+  reason?: string;
+  result?: ConsoleResult;
+}
+export type ClaimResults = Record<string, VariantOutcome>;
+
+export interface EvidenceRow {
+  variant: string;
+  abi: string;
+  probe: string;
+  case?: string;
+  /** The case's status for a case ref, else the probe's; MISSING when absent, INFRA when the variant failed. */
+  status: Status | 'MISSING';
+  /** SKIP/TODO reason, probe reason, or why it is missing. */
+  reason?: string;
+  /** The deciding diagnostic lines (a few), without the leading "# ". */
+  lines: string[];
+  /** Kernel-log findings attached to the probe, e.g. "warning at console line 812: WARNING: ...". */
+  findings: string[];
+  /**
+   * Not referenced by the observable: the same probe/case of another of the
+   * claim's variants, shown side by side for comparison. Never decides anything.
+   */
+  context?: true;
+}
+
+export interface ClaimEvaluation {
+  id: string;
+  verdict: Verdict;
+  /** Set when the claim has `expect` and was decided: true when the verdict differs from it. */
+  unexpected?: boolean;
+  reason: string;
+  evidence: EvidenceRow[];
+}
+
+export interface EvaluateOptions {
+  /** Probes known to be flaky, as flakyKey(): "variant/abi/probe". */
+  flaky?: ReadonlySet<string>;
+}
+
+export const flakyKey = (r: ProbeRef): string => `${r.variant}/${r.abi}/${r.probe}`;
+
+const MAX_LINES = 3;
+const probeLabel = (r: ProbeRef) => `${r.variant} ${r.probe}:${r.abi}`;
+const outcomeOf = (results: ClaimResults, variant: string): VariantOutcome | undefined =>
+  Object.hasOwn(results, variant) ? results[variant] : undefined;
+const probesOf = (results: ClaimResults, r: ProbeRef): ProbeResult[] =>
+  outcomeOf(results, r.variant)?.result?.probes.filter((p) => p.probe === r.probe && p.abi === r.abi) ?? [];
+
+/** "errno=NN" values in a case's diagnostics, in order. */
+export function errnosOf(c: ProbeCase): number[] {
+  return c.diagnostics.flatMap((l) => [...l.matchAll(/\berrno=(\d+)/g)].map((m) => Number(m[1])));
+}
+
+/** What `same`/`differ` compare for a case: its status plus the errno values of its diagnostics. */
+export function caseKey(c: ProbeCase): string {
+  const e = errnosOf(c);
+  return e.length > 0 ? `${c.status} errno=${e.join(',')}` : c.status;
+}
+
+function formatFinding(f: Finding): string {
+  const text = f.text.length > 120 ? `${f.text.slice(0, 117)}...` : f.text;
+  return f.line > 0 ? `${f.kind} at console line ${f.line}: ${text}` : `${f.kind}: ${text}`;
+}
+
+// --- checks before evaluation -------------------------------------------------
+
+interface Problem {
+  kind: 'infra' | 'inconclusive';
+  text: string;
+}
+
+/** Statuses a leaf explicitly asks for, which then do not make it inconclusive. */
+interface Asked {
+  probe?: ProbeStatus;
+  case?: CaseStatus;
+}
+
+function checkRef(results: ClaimResults, r: Ref, asked: Asked, flaky: ReadonlySet<string>): Problem | undefined {
+  const o = outcomeOf(results, r.variant);
+  if (!o) return { kind: 'inconclusive', text: `variant ${r.variant} was not run` };
+  if (o.status === 'infra') return { kind: 'infra', text: `variant ${r.variant}: ${o.reason ?? 'infrastructure failure'}` };
+  if (!o.result) return { kind: 'inconclusive', text: `variant ${r.variant} has no console result` };
+  const runs = probesOf(results, r);
+  const label = probeLabel(r);
+  const p = runs[0];
+  if (!p) return { kind: 'inconclusive', text: `${label} is missing from the results (not run, or its output was lost)` };
+  if (new Set(runs.map(fingerprint)).size > 1) {
+    return { kind: 'inconclusive', text: `${label} ran ${runs.length} times with different results (${[...new Set(runs.map(fingerprint))].join(' / ')})` };
+  }
+  if (flaky.has(flakyKey(r))) return { kind: 'inconclusive', text: `${label} is marked flaky` };
+  const crashes = runs.flatMap((x) => x.findings).filter((f) => CRASH_KINDS.has(f.kind));
+  if (crashes.length > 0 && asked.probe !== 'CRASHED') {
+    return { kind: 'inconclusive', text: `${label} has kernel findings: ${crashes.map(formatFinding).slice(0, 2).join('; ')}` };
+  }
+  if (p.status === 'SKIP' || p.status === 'TIMEOUT' || p.status === 'CRASHED' || p.status === 'INFRA') {
+    const wanted = asked.probe === p.status || (p.status === 'SKIP' && asked.case === 'SKIP');
+    if (!wanted) return { kind: 'inconclusive', text: `${label} is ${p.status}${p.reason ? ` (${p.reason})` : ''}` };
+  }
+  if (r.case !== undefined) {
+    const c = p.cases.find((x) => x.name === r.case);
+    if (!c) {
+      const have = p.cases.map((x) => x.name).join(', ') || 'none';
+      return { kind: 'inconclusive', text: `${label} has no case ${r.case} (cases: ${have})` };
+    }
+    if (c.status === 'SKIP' && asked.case !== 'SKIP') {
+      return { kind: 'inconclusive', text: `${refLabel(r)} is SKIP${c.reason ? ` (${c.reason})` : ''}` };
+    }
+  }
+  return undefined;
+}
+
+/** Probe-level same/differ: a case skipped on one side only cannot be compared. */
+function checkSkipAsymmetry(results: ClaimResults, a: Ref, b: Ref): Problem | undefined {
+  const pa = probesOf(results, a)[0];
+  const pb = probesOf(results, b)[0];
+  if (!pa || !pb) return undefined;
+  for (const c of pa.cases) {
+    const d = pb.cases.find((x) => x.name === c.name);
+    if (d && (c.status === 'SKIP') !== (d.status === 'SKIP')) {
+      return {
+        kind: 'inconclusive',
+        text: `case ${c.name} is ${c.status} in ${probeLabel(a)} but ${d.status} in ${probeLabel(b)}: a skip cannot be compared`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function collectProblems(p: Predicate, results: ClaimResults, flaky: ReadonlySet<string>, out: Problem[]): void {
+  const add = (x: Problem | undefined) => {
+    if (x && !out.some((y) => y.text === x.text)) out.push(x);
+  };
+  if ('case' in p) add(checkRef(results, p.case, { case: p.status }, flaky));
+  else if ('probe' in p) add(checkRef(results, p.probe, { probe: p.status }, flaky));
+  else if ('same' in p || 'differ' in p) {
+    const [a, b] = 'same' in p ? p.same : p.differ;
+    const pa = checkRef(results, a, {}, flaky);
+    const pb = checkRef(results, b, {}, flaky);
+    add(pa);
+    add(pb);
+    if (!pa && !pb && a.case === undefined) add(checkSkipAsymmetry(results, a, b));
+  } else if ('all' in p) for (const q of p.all) collectProblems(q, results, flaky, out);
+  else if ('any' in p) for (const q of p.any) collectProblems(q, results, flaky, out);
+  else collectProblems(p.not, results, flaky, out);
+}
+
+// --- evaluation (every ref known to be present and clean) --------------------
+
+interface Truth {
+  value: boolean;
+  why: string;
+}
+
+function probeFor(results: ClaimResults, r: ProbeRef): ProbeResult {
+  const p = probesOf(results, r)[0];
+  if (!p) throw new Error(`internal: ${probeLabel(r)} vanished after the checks`);
+  return p;
+}
+
+function caseFor(results: ClaimResults, r: Ref & { case: string }): ProbeCase {
+  const c = probeFor(results, r).cases.find((x) => x.name === r.case);
+  if (!c) throw new Error(`internal: ${refLabel(r)} vanished after the checks`);
+  return c;
+}
+
+const diagnosticText = (c: ProbeCase): string[] => [...c.diagnostics, ...(c.reason ? [c.reason] : [])];
+
+/** Which cases of two probes differ, in words. */
+function probeDifference(a: ProbeResult, b: ProbeResult): string {
+  const parts: string[] = [];
+  if (a.status !== b.status) parts.push(`probe ${a.status} vs ${b.status}`);
+  for (const c of a.cases) {
+    const d = b.cases.find((x) => x.name === c.name);
+    if (!d) parts.push(`${c.name} only in the first`);
+    else if (d.status !== c.status) parts.push(`${c.name} ${c.status} vs ${d.status}`);
+  }
+  for (const d of b.cases) if (!a.cases.some((c) => c.name === d.name)) parts.push(`${d.name} only in the second`);
+  return parts.join(', ');
+}
+
+function compare(results: ClaimResults, a: Ref, b: Ref): Truth {
+  if (a.case !== undefined && b.case !== undefined) {
+    const ka = caseKey(caseFor(results, { ...a, case: a.case }));
+    const kb = caseKey(caseFor(results, { ...b, case: b.case }));
+    return ka === kb
+      ? { value: true, why: `${refLabel(a)} and ${refLabel(b)} are the same (${ka})` }
+      : { value: false, why: `${refLabel(a)} is ${ka} but ${refLabel(b)} is ${kb}` };
+  }
+  const pa = probeFor(results, a);
+  const pb = probeFor(results, b);
+  return fingerprint(pa) === fingerprint(pb)
+    ? { value: true, why: `${probeLabel(a)} and ${probeLabel(b)} are the same (${pa.status}, ${pa.cases.length} cases alike)` }
+    : { value: false, why: `${probeLabel(a)} and ${probeLabel(b)} differ: ${probeDifference(pa, pb)}` };
+}
+
+function truth(p: Predicate, results: ClaimResults): Truth {
+  if ('case' in p) {
+    const c = caseFor(results, p.case);
+    const label = refLabel(p.case);
+    if (c.status !== p.status) return { value: false, why: `${label} is ${c.status}, not ${p.status}` };
+    if (p.diagnostic === undefined) return { value: true, why: `${label} is ${p.status}` };
+    const re = new RegExp(p.diagnostic, 'i');
+    const hit = diagnosticText(c).find((l) => re.test(l));
+    return hit !== undefined
+      ? { value: true, why: `${label} is ${p.status}: "${hit}"` }
+      : { value: false, why: `${label} is ${p.status} but no diagnostic matches /${p.diagnostic}/` };
+  }
+  if ('probe' in p) {
+    const s = probeFor(results, p.probe).status;
+    return s === p.status
+      ? { value: true, why: `${probeLabel(p.probe)} is ${s}` }
+      : { value: false, why: `${probeLabel(p.probe)} is ${s}, not ${p.status}` };
+  }
+  if ('same' in p) return compare(results, p.same[0], p.same[1]);
+  if ('differ' in p) {
+    const t = compare(results, p.differ[0], p.differ[1]);
+    return { value: !t.value, why: t.why };
+  }
+  if ('all' in p) {
+    const ts = p.all.map((q) => truth(q, results));
+    const bad = ts.find((t) => !t.value);
+    return bad ? { value: false, why: bad.why } : { value: true, why: ts.map((t) => t.why).join('; ') };
+  }
+  if ('any' in p) {
+    const ts = p.any.map((q) => truth(q, results));
+    const good = ts.find((t) => t.value);
+    return good ? { value: true, why: good.why } : { value: false, why: `none holds: ${ts.map((t) => t.why).join('; ')}` };
+  }
+  const t = truth(p.not, results);
+  return { value: !t.value, why: t.why };
+}
+
+// --- evidence -------------------------------------------------------------------
+
+/** Regexes of the `diagnostic` fields that look at each ref (by refLabel). */
+function regexesByRef(p: Predicate, out = new Map<string, RegExp[]>()): Map<string, RegExp[]> {
+  if ('case' in p) {
+    if (p.diagnostic !== undefined) {
+      const k = refLabel(p.case);
+      out.set(k, [...(out.get(k) ?? []), new RegExp(p.diagnostic, 'i')]);
+    }
+  } else if ('all' in p) p.all.forEach((q) => regexesByRef(q, out));
+  else if ('any' in p) p.any.forEach((q) => regexesByRef(q, out));
+  else if ('not' in p) regexesByRef(p.not, out);
+  return out;
+}
+
+/** The few lines that decide a case: those the claim's regex matches, else errno lines, else ret= lines, else the last ones. */
+export function decidingLines(diagnostics: readonly string[], regexes: readonly RegExp[] = []): string[] {
+  for (const pick of [
+    (l: string) => regexes.some((re) => re.test(l)),
+    (l: string) => /\berrno=\d/.test(l),
+    (l: string) => /\bret=-?\d/.test(l),
+  ]) {
+    const hit = diagnostics.filter(pick);
+    if (hit.length > 0) return hit.slice(0, MAX_LINES);
+  }
+  return diagnostics.slice(-MAX_LINES);
+}
+
+function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]): EvidenceRow {
+  const row: EvidenceRow = { variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), status: 'MISSING', lines: [], findings: [] };
+  const o = outcomeOf(results, r.variant);
+  if (!o) return { ...row, reason: 'variant not run' };
+  if (o.status === 'infra') return { ...row, status: 'INFRA', reason: o.reason ?? 'infrastructure failure' };
+  const p = probesOf(results, r)[0];
+  if (!p) return { ...row, reason: 'probe not in the results' };
+  row.findings = p.findings.map(formatFinding);
+  if (r.case === undefined) {
+    row.status = p.status;
+    if (p.reason) row.reason = p.reason;
+    const notPass = p.cases.filter((c) => c.status !== 'PASS');
+    row.lines =
+      p.cases.length === 0
+        ? decidingLines(p.diagnostics)
+        : notPass.length === 0
+          ? [`all ${p.cases.length} cases PASS`]
+          : notPass.flatMap((c) => {
+              const l = decidingLines(c.diagnostics)[0];
+              return [`${c.name}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`, ...(l !== undefined ? [l] : [])];
+            }).slice(0, MAX_LINES + 1);
+    return row;
+  }
+  const c = p.cases.find((x) => x.name === r.case);
+  if (!c) return { ...row, reason: `no case ${r.case} (probe ${p.status}${p.reason ? `: ${p.reason}` : ''})` };
+  row.status = c.status;
+  if (c.reason) row.reason = c.reason;
+  row.lines = decidingLines(c.diagnostics, regexes);
+  return row;
+}
+
+// --- entry points -----------------------------------------------------------------
+
+export function evaluateClaim(claim: Claim, results: ClaimResults, opts: EvaluateOptions = {}): ClaimEvaluation {
+  const flaky = opts.flaky ?? new Set<string>();
+  const refs: Ref[] = [];
+  const seen = new Set<string>();
+  const collect = (p: Predicate): void => {
+    const add = (r: Ref) => {
+      const k = refLabel(r);
+      if (!seen.has(k)) {
+        seen.add(k);
+        refs.push(r);
+      }
+    };
+    if ('case' in p) add(p.case);
+    else if ('probe' in p) add(p.probe);
+    else if ('same' in p) p.same.forEach(add);
+    else if ('differ' in p) p.differ.forEach(add);
+    else if ('all' in p) p.all.forEach(collect);
+    else if ('any' in p) p.any.forEach(collect);
+    else collect(p.not);
+  };
+  collect(claim.observable);
+  const regexes = regexesByRef(claim.observable);
+  const evidence = refs.map((r) => evidenceRow(results, r, regexes.get(refLabel(r)) ?? []));
+  // The same rows from the claim's other variants, where they ran, for the side-by-side view.
+  for (const r of refs) {
+    for (const variant of claim.variants) {
+      const other = { ...r, variant };
+      if (seen.has(refLabel(other)) || outcomeOf(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;
+      seen.add(refLabel(other));
+      evidence.push({ ...evidenceRow(results, other, regexes.get(refLabel(r)) ?? []), context: true });
+    }
+  }
+
+  const problems: Problem[] = [];
+  collectProblems(claim.observable, results, flaky, problems);
+  const infra = problems.filter((p) => p.kind === 'infra');
+  let verdict: Verdict;
+  let reason: string;
+  if (infra.length > 0) {
+    verdict = 'infra-error';
+    reason = infra.map((p) => p.text).join('; ');
+  } else if (problems.length > 0) {
+    verdict = 'inconclusive';
+    reason = problems.map((p) => p.text).join('; ');
+  } else {
+    const t = truth(claim.observable, results);
+    verdict = t.value ? 'confirmed' : 'refuted';
+    reason = t.why;
+  }
+  const decided = verdict === 'confirmed' || verdict === 'refuted';
+  return {
+    id: claim.id,
+    verdict,
+    ...(claim.expect !== undefined && decided ? { unexpected: verdict !== claim.expect } : {}),
+    reason,
+    evidence,
+  };
+}
+
+export function evaluateClaims(claims: readonly Claim[], results: ClaimResults, opts: EvaluateOptions = {}): ClaimEvaluation[] {
+  return claims.map((c) => evaluateClaim(c, results, opts));
+}

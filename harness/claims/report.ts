@@ -1,0 +1,265 @@
+// Claim verdicts for people: a terminal table, a Markdown report to paste
+// into a reply on the list, and claims.json. Pure.
+import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
+import type { Claim, Verdict } from './spec.ts';
+
+export interface PatchInfo {
+  index: number;
+  title: string;
+  /** '' for a patch with no Message-ID (a profile's own patch file). */
+  messageId: string;
+  /** `git patch-id --stable` as posted and as applied. */
+  patchIdPosted: string;
+  patchIdApplied: string;
+  /** How it applied: am, am-3way, fuzzy. */
+  method: string;
+}
+
+export interface ClaimsReportContext {
+  profile: string;
+  kernelVersion: string;
+  /** The base tree in words, e.g. "Debian linux-source-6.1 (6.1.158-1)" or "v5.9.1 tarball, sha256 ...". */
+  base: string;
+  variants: Record<string, { patches: PatchInfo[]; configHash: string; buildKey: string }>;
+  compiler: string;
+  qemu: string;
+  accel: string;
+  /** Exact commands that reproduce the report. */
+  commands: string[];
+}
+
+export const CLAIMS_SCHEMA = 1;
+
+const VERDICTS: readonly Verdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
+
+/** https://lore.kernel.org/r/<id>, '@' kept readable as b4 does. */
+export function loreLink(messageId: string): string {
+  return `https://lore.kernel.org/r/${encodeURIComponent(messageId).replace(/%40/g, '@')}`;
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+const shorten = (s: string, n: number) => {
+  const t = oneLine(s);
+  return t.length > n ? `${t.slice(0, n - 3)}...` : t;
+};
+
+/** Word-wrap `text` after `first` (the first line's prefix); later lines start with `indent`. */
+export function wrap(first: string, text: string, indent: string, width = 100): string[] {
+  const out: string[] = [];
+  let line = first;
+  for (const w of oneLine(text).split(' ')) {
+    if (w === '') continue;
+    const sep = line === first || line === indent ? '' : ' ';
+    if (line.length + sep.length + w.length > width && line !== first && line !== indent) {
+      out.push(line);
+      line = indent + w;
+    } else {
+      line += sep + w;
+    }
+  }
+  out.push(line);
+  return out.map((l) => l.trimEnd());
+}
+
+export type VerdictCounts = Record<Verdict, number> & { unexpected: number };
+
+export function countVerdicts(evaluations: readonly ClaimEvaluation[]): VerdictCounts {
+  const n: VerdictCounts = { confirmed: 0, refuted: 0, inconclusive: 0, 'infra-error': 0, unexpected: 0 };
+  for (const e of evaluations) {
+    n[e.verdict]++;
+    if (e.unexpected) n.unexpected++;
+  }
+  return n;
+}
+
+const TERMINAL_WIDTH = 120;
+const claimOf = (claims: readonly Claim[], id: string): Claim | undefined => claims.find((c) => c.id === id);
+const verdictWord = (e: ClaimEvaluation) => `${e.verdict}${e.unexpected ? ' UNEXPECTED' : ''}`;
+
+/** One terminal line per claim: id, verdict (UNEXPECTED when it differs from `expect`), author, short claim. */
+export function formatVerdictTable(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[]): string[] {
+  const idW = Math.max(0, ...evaluations.map((e) => e.id.length));
+  const vW = Math.max(0, ...evaluations.map((e) => verdictWord(e).length));
+  return evaluations.map((e) => {
+    const c = claimOf(claims, e.id);
+    const head = `${e.id.padEnd(idW)}  ${verdictWord(e).padEnd(vW)}  `;
+    const who = c ? `${c.author}: ` : '';
+    const room = Math.max(40, TERMINAL_WIDTH - head.length - who.length);
+    return `${head}${who}${c ? shorten(c.claim, room) : ''}`.trimEnd();
+  });
+}
+
+/** Terminal detail for one claim: the reason and each evidence row with its lines. */
+export function formatEvaluation(e: ClaimEvaluation): string[] {
+  const out = [`${e.id}: ${verdictWord(e)}: ${e.reason}`];
+  for (const r of e.evidence.filter((x) => !x.context)) {
+    out.push(`  ${rowLabel(r)} on ${r.variant}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+    for (const l of r.lines) out.push(`    # ${l}`);
+    for (const f of r.findings) out.push(`    ! ${f}`);
+  }
+  return out;
+}
+
+// --- Markdown ----------------------------------------------------------------------
+
+const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case'>) => `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}`;
+const mdCell = (s: string) => s.replace(/\|/g, '\\|');
+
+/** "setup_sqpoll: ret=-1 errno=22 EINVAL (Invalid argument)" → "ret=-1 errno=22 EINVAL". */
+function compactLine(line: string, caseName?: string): string {
+  let l = line;
+  if (caseName !== undefined && l.startsWith(`${caseName}: `)) l = l.slice(caseName.length + 2);
+  l = l.replace(/^(.*\berrno=\d+ [A-Z0-9_]+) \([^)]*\)$/, '$1');
+  return shorten(l, 40);
+}
+
+function cellFor(r: EvidenceRow | undefined): string {
+  if (!r) return '';
+  const first = r.lines[0];
+  if (r.case === undefined) {
+    // Probe rows: the first line lists the cases that did not pass.
+    return first !== undefined && !first.startsWith('all ') ? `${r.status} ${shorten(first, 40)}` : r.status;
+  }
+  return first !== undefined && /\b(?:ret|errno)=/.test(first) ? `${r.status} ${compactLine(first, r.case)}` : r.status;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)];
+}
+
+/** The deciding lines of each variant side by side: one row per probe/case, one column per variant. */
+export function evidenceTable(evidence: readonly EvidenceRow[]): string[] {
+  const variants: string[] = [];
+  const keys: string[] = [];
+  for (const r of evidence) {
+    if (!variants.includes(r.variant)) variants.push(r.variant);
+    if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
+  }
+  if (variants.indexOf('base') > 0) variants.splice(0, variants.length, 'base', ...variants.filter((v) => v !== 'base'));
+  const rows = keys.map((k) => [k, ...variants.map((v) => cellFor(evidence.find((r) => r.variant === v && rowLabel(r) === k)))].map(mdCell));
+  return table(['case', ...variants].map(mdCell), rows);
+}
+
+const METHOD: Record<string, string> = { am: 'git am', 'am-3way': 'git am -3', fuzzy: 'fuzzy apply (patch)' };
+const shortId = (id: string) => (/^[0-9a-f]{13,}$/.test(id) ? id.slice(0, 12) : id);
+
+function environment(context: ClaimsReportContext, variantOrder: readonly string[]): string[] {
+  const out = [
+    '## Environment',
+    '',
+    `- Profile: ${context.profile}`,
+    `- Kernel: ${context.kernelVersion}`,
+    ...wrap('- Base: ', context.base, '  '),
+    `- Compiler: ${oneLine(context.compiler)}`,
+    `- QEMU: ${oneLine(context.qemu)}`,
+    `- Accelerator: ${oneLine(context.accel)}`,
+    '',
+    'Variants (config hash, build key, applied patches with patch-ids):',
+    '',
+  ];
+  const names = [...variantOrder.filter((v) => Object.hasOwn(context.variants, v)), ...Object.keys(context.variants).filter((v) => !variantOrder.includes(v))];
+  for (const name of names) {
+    const v = context.variants[name]!;
+    out.push(`- ${name}: config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}${v.patches.length === 0 ? ', no patches' : ''}`);
+    for (const p of v.patches) {
+      out.push(...wrap(`  ${p.index}. `, p.title, '     '));
+      const ids =
+        p.patchIdPosted === p.patchIdApplied
+          ? `patch-id ${shortId(p.patchIdPosted)}`
+          : `patch-id ${shortId(p.patchIdPosted)} as posted, ${shortId(p.patchIdApplied)} as applied`;
+      if (p.messageId) out.push(`     <${p.messageId}>`);
+      out.push(...wrap('     ', `${METHOD[p.method] ?? p.method}; ${ids}`, '     '));
+    }
+  }
+  return out;
+}
+
+export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext): string {
+  const n = countVerdicts(evaluations);
+  const counts = VERDICTS.filter((v) => n[v] > 0).map((v) => `${n[v]} ${v}`);
+  if (n.unexpected > 0) counts.push(`${n.unexpected} unexpected`);
+  const out: string[] = [
+    `# Review claims checked with kseries: ${context.profile}`,
+    '',
+    ...wrap('', `${evaluations.length} claim${evaluations.length === 1 ? '' : 's'} on Linux ${context.kernelVersion} (${oneLine(context.base)}).`, ''),
+    `Verdicts: ${counts.join(', ') || 'none'}.`,
+    '',
+    'Each claim was turned into probe outcomes and decided by booting the variants below in QEMU.',
+    'A claim is only confirmed or refuted when every probe it needs ran cleanly.',
+    '',
+  ];
+  const variantOrder: string[] = [];
+  evaluations.forEach((e, i) => {
+    const c = claimOf(claims, e.id);
+    out.push(`## ${i + 1}. ${e.id}: ${e.verdict.toUpperCase()}${e.unexpected ? ' (UNEXPECTED)' : ''}`, '');
+    if (c) {
+      out.push(`- Said by: ${c.author}, ${c.date}`);
+      out.push(`- Message-ID: <${c.messageId}>`);
+      out.push(`  ${loreLink(c.messageId)}`);
+      out.push(...wrap('- Claim (in our words): ', c.claim, '  '));
+      if (c.note) out.push(...wrap('- Note: ', c.note, '  '));
+    }
+    const expected = c?.expect === undefined ? '' : e.unexpected === undefined ? ` (expected: ${c.expect})` : e.unexpected ? ` (UNEXPECTED: expected ${c.expect})` : ' (as expected)';
+    out.push(`- Verdict: ${e.verdict}${expected}`);
+    out.push(...wrap('- Why: ', e.reason, '  '), '');
+    if (e.evidence.length > 0) {
+      out.push(...evidenceTable(e.evidence), '');
+      const withLines = e.evidence.filter((r) => !r.context && (r.lines.length > 0 || r.reason || r.findings.length > 0));
+      if (withLines.length > 0) {
+        out.push('Probe lines:', '');
+        for (const r of withLines) {
+          out.push(...wrap(`    ${r.variant}, ${rowLabel(r)}: ${r.status} `, r.reason ? `(${r.reason})` : '', '      '));
+          for (const l of r.lines) out.push(`      # ${l}`);
+          for (const f of r.findings) out.push(`      ! ${f}`);
+        }
+        out.push('');
+      }
+    }
+    for (const r of e.evidence) if (!variantOrder.includes(r.variant)) variantOrder.push(r.variant);
+  });
+  if (variantOrder.indexOf('base') > 0) variantOrder.splice(0, variantOrder.length, 'base', ...variantOrder.filter((v) => v !== 'base'));
+  out.push(...environment(context, variantOrder), '');
+  out.push('## Reproduce', '');
+  for (const cmd of context.commands) out.push(`    ${cmd}`);
+  out.push('');
+  return out.join('\n');
+}
+
+// --- claims.json --------------------------------------------------------------------
+
+export interface ClaimsJson {
+  schema: typeof CLAIMS_SCHEMA;
+  profile: string;
+  kernelVersion: string;
+  base: string;
+  compiler: string;
+  qemu: string;
+  accel: string;
+  commands: string[];
+  variants: ClaimsReportContext['variants'];
+  summary: VerdictCounts;
+  claims: (Omit<Claim, 'file'> & { file: string; lore: string } & Omit<ClaimEvaluation, 'id'>)[];
+}
+
+export function toClaimsJson(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext): ClaimsJson {
+  return {
+    schema: CLAIMS_SCHEMA,
+    profile: context.profile,
+    kernelVersion: context.kernelVersion,
+    base: context.base,
+    compiler: context.compiler,
+    qemu: context.qemu,
+    accel: context.accel,
+    commands: context.commands,
+    variants: context.variants,
+    summary: countVerdicts(evaluations),
+    claims: evaluations.map((e) => {
+      const c = claimOf(claims, e.id);
+      if (!c) throw new Error(`internal: no claim for evaluation ${e.id}`);
+      const { id: _id, ...verdict } = e;
+      return { ...c, lore: loreLink(c.messageId), ...verdict };
+    }),
+  };
+}

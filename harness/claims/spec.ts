@@ -1,0 +1,338 @@
+// Claim files: one claim from a review thread per JSON file in
+// patches/<profile>/claims/*.json, and the predicate that decides it.
+// parseClaim() is pure; loadClaims() only reads the files. Every problem is
+// one line naming the file and the field (exit 2).
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { archForAbi } from '../model/arch.ts';
+import type { Status } from '../model/results.ts';
+import type { Profile } from '../profile/profile.ts';
+import { usageError } from '../util/errors.ts';
+
+export type CaseStatus = 'PASS' | 'FAIL' | 'SKIP';
+/** Probe-level statuses a predicate may ask for (INFRA is never an observation). */
+export type ProbeStatus = Exclude<Status, 'INFRA'>;
+export type Verdict = 'confirmed' | 'refuted' | 'inconclusive' | 'infra-error';
+export type Expectation = 'confirmed' | 'refuted';
+
+export const CASE_STATUSES: readonly CaseStatus[] = ['PASS', 'FAIL', 'SKIP'];
+export const PROBE_STATUSES: readonly ProbeStatus[] = ['PASS', 'FAIL', 'SKIP', 'TIMEOUT', 'CRASHED'];
+/** Longest `claim` text: the claim in your own words, not a quote of the mail. */
+export const MAX_CLAIM_CHARS = 400;
+
+/** A probe of one variant, run from one ABI. */
+export interface ProbeRef {
+  variant: string;
+  abi: string;
+  probe: string;
+}
+/** A probe, or one case of it when `case` is given. */
+export interface Ref extends ProbeRef {
+  case?: string;
+}
+export interface CaseRef extends ProbeRef {
+  case: string;
+}
+
+/** The observable, exactly as written in the claim file (after validation). */
+export type Predicate =
+  | { case: CaseRef; status: CaseStatus; diagnostic?: string }
+  | { probe: ProbeRef; status: ProbeStatus }
+  | { same: [Ref, Ref] }
+  | { differ: [Ref, Ref] }
+  | { all: Predicate[] }
+  | { any: Predicate[] }
+  | { not: Predicate };
+
+export interface Claim {
+  id: string;
+  /** The file it came from ('' when parsed from memory without one). */
+  file: string;
+  author: string;
+  /** Without angle brackets. */
+  messageId: string;
+  date: string;
+  claim: string;
+  note?: string;
+  variants: string[];
+  abis: string[];
+  probes: string[];
+  observable: Predicate;
+  expect?: Expectation;
+}
+
+export interface ClaimContext {
+  /** Shown in errors; its base name without .json is the default id. */
+  file: string;
+  /** Variant names of the profile. */
+  variants: readonly string[];
+  /** Probe names that exist (listProbes()). */
+  probes: readonly string[];
+  /** Known ABIs; default: every ABI some kernel architecture runs (compat, native64, native32). */
+  abis?: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isStr = (x: unknown): x is string => typeof x === 'string' && x.trim() !== '';
+const list = (xs: readonly string[]) => xs.join(', ');
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+const CLAIM_KEYS = ['id', 'author', 'messageId', 'date', 'claim', 'note', 'variants', 'abis', 'probes', 'observable', 'expect'];
+const REF_KEYS = ['variant', 'abi', 'probe', 'case'];
+const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'all', 'any', 'not'] as const;
+
+/** "<variant> <probe>:<abi>[ <case>]", how a ref is named in reasons and reports. */
+export function refLabel(r: Ref): string {
+  return `${r.variant} ${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}`;
+}
+
+/** Every ref of a predicate, in order of appearance, duplicates kept. */
+export function predicateRefs(p: Predicate): Ref[] {
+  if ('case' in p) return [p.case];
+  if ('probe' in p) return [p.probe];
+  if ('same' in p) return [...p.same];
+  if ('differ' in p) return [...p.differ];
+  if ('all' in p) return p.all.flatMap(predicateRefs);
+  if ('any' in p) return p.any.flatMap(predicateRefs);
+  return predicateRefs(p.not);
+}
+
+/** Message-ID without <>; '' if it does not look like one. */
+export function normalizeMessageId(x: string): string {
+  const id = x.trim().replace(/^<(.*)>$/, '$1');
+  return /^[^\s<>]+@[^\s<>]+$/.test(id) ? id : '';
+}
+
+/** Validate one parsed claim file. Throws a one-line usage error naming the file and field. */
+export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
+  const file = ctx.file;
+  const fail = (field: string, what: string): never => {
+    throw usageError(`claim ${file}: ${field}: ${what}`);
+  };
+  if (!isObj(raw)) fail('(file)', 'must hold one JSON object');
+  const o = raw as Json;
+  for (const k of Object.keys(o).filter((k) => o[k] !== undefined)) {
+    if (!CLAIM_KEYS.includes(k)) fail(k, `unknown field (allowed: ${list(CLAIM_KEYS)})`);
+  }
+
+  const defaultId = basename(file).replace(/\.json$/i, '');
+  const id = o.id === undefined ? defaultId : o.id;
+  if (!isStr(id) || !ID_RE.test(id)) fail('id', `"${String(id)}" must be letters, digits, . _ + - (it defaults to the file name)`);
+
+  const text = (field: string): string => {
+    const v = o[field];
+    if (!isStr(v)) fail(field, 'is required (a non-empty string)');
+    return (v as string).trim();
+  };
+  const author = text('author');
+  const messageId = normalizeMessageId(text('messageId'));
+  if (!messageId) fail('messageId', `"${String(o.messageId)}" is not a Message-ID (local@domain, with or without <>)`);
+  const date = text('date');
+  if (Number.isNaN(Date.parse(date))) fail('date', `"${date}" is not a date (e.g. 2020-09-19 or an RFC 2822 Date: header)`);
+  const claim = text('claim');
+  if (claim.length > MAX_CLAIM_CHARS) {
+    fail('claim', `${claim.length} characters, at most ${MAX_CLAIM_CHARS}: say it in your own words in 1-2 sentences, do not quote the mail`);
+  }
+  let note: string | undefined;
+  if (o.note !== undefined) {
+    if (typeof o.note !== 'string') fail('note', 'must be a string');
+    note = (o.note as string).trim() || undefined;
+  }
+
+  const names = (field: 'variants' | 'abis' | 'probes', known: readonly string[], what: string): string[] => {
+    const v = o[field];
+    if (!Array.isArray(v) || v.length === 0 || !v.every(isStr)) fail(field, `must be a non-empty list of ${what} names`);
+    const out: string[] = [];
+    for (const n of v as string[]) {
+      if (!known.includes(n)) fail(field, `unknown ${what} "${n}" (have: ${list(known)})`);
+      if (out.includes(n)) fail(field, `"${n}" is listed twice`);
+      out.push(n);
+    }
+    return out;
+  };
+  const knownAbis = ctx.abis ?? ['compat', 'native64', 'native32'].filter((a) => archForAbi(a));
+  const variants = names('variants', ctx.variants, 'variant');
+  const abis = names('abis', knownAbis, 'ABI');
+  const probes = names('probes', ctx.probes, 'probe');
+
+  const ref = (x: unknown, field: string, caseMode: 'required' | 'optional' | 'forbidden'): Ref => {
+    if (!isObj(x)) fail(field, `must be an object {variant, abi, probe${caseMode === 'forbidden' ? '' : caseMode === 'required' ? ', case' : ', case?'}}`);
+    const r = x as Json;
+    for (const k of Object.keys(r).filter((k) => r[k] !== undefined)) {
+      if (!REF_KEYS.includes(k)) fail(`${field}.${k}`, `unknown field (allowed: ${list(REF_KEYS)})`);
+      if (k === 'case' && caseMode === 'forbidden') fail(`${field}.case`, 'not allowed here: use a "case" predicate for one case');
+    }
+    const member = (k: 'variant' | 'abi' | 'probe', declared: string[], plural: string): string => {
+      const v = r[k];
+      if (!isStr(v)) fail(`${field}.${k}`, 'is required');
+      if (!declared.includes(v as string)) {
+        fail(`${field}.${k}`, `"${String(v)}" is not among the claim's ${plural} (${list(declared)})`);
+      }
+      return v as string;
+    };
+    const out: Ref = { variant: member('variant', variants, 'variants'), abi: member('abi', abis, 'abis'), probe: member('probe', probes, 'probes') };
+    if (r.case !== undefined || caseMode === 'required') {
+      if (!isStr(r.case)) fail(`${field}.case`, caseMode === 'required' ? 'is required (a case name of the probe)' : 'must be a case name');
+      out.case = r.case as string;
+    }
+    return out;
+  };
+
+  const status = <S extends string>(x: unknown, allowed: readonly S[], field: string): S => {
+    if (typeof x !== 'string' || !allowed.includes(x as S)) fail(field, `"${String(x)}" is not one of ${list(allowed)}`);
+    return x as S;
+  };
+
+  const predicate = (x: unknown, field: string): Predicate => {
+    if (!isObj(x)) fail(field, `must be a predicate object (one of: ${list(PREDICATE_KINDS)})`);
+    const p = x as Json;
+    const kinds = PREDICATE_KINDS.filter((k) => p[k] !== undefined);
+    if (kinds.length !== 1) {
+      fail(field, kinds.length === 0 ? `needs one of: ${list(PREDICATE_KINDS)}` : `has both "${kinds[0]}" and "${kinds[1]}": nest them in "all"/"any"`);
+    }
+    const kind = kinds[0]!;
+    const allowedKeys: Record<(typeof PREDICATE_KINDS)[number], string[]> = {
+      case: ['case', 'status', 'diagnostic'],
+      probe: ['probe', 'status'],
+      same: ['same'],
+      differ: ['differ'],
+      all: ['all'],
+      any: ['any'],
+      not: ['not'],
+    };
+    for (const k of Object.keys(p).filter((k) => p[k] !== undefined)) {
+      if (!allowedKeys[kind].includes(k)) fail(`${field}.${k}`, `not allowed in a "${kind}" predicate (allowed: ${list(allowedKeys[kind])})`);
+    }
+    switch (kind) {
+      case 'case': {
+        const out: Predicate = { case: ref(p.case, `${field}.case`, 'required') as CaseRef, status: status(p.status, CASE_STATUSES, `${field}.status`) };
+        if (p.diagnostic !== undefined) {
+          if (!isStr(p.diagnostic)) fail(`${field}.diagnostic`, 'must be a non-empty regular expression');
+          try {
+            new RegExp(p.diagnostic as string, 'i');
+          } catch (e) {
+            fail(`${field}.diagnostic`, `bad regular expression: ${(e as Error).message}`);
+          }
+          out.diagnostic = p.diagnostic as string;
+        }
+        return out;
+      }
+      case 'probe': {
+        const r = ref(p.probe, `${field}.probe`, 'forbidden');
+        return { probe: { variant: r.variant, abi: r.abi, probe: r.probe }, status: status(p.status, PROBE_STATUSES, `${field}.status`) };
+      }
+      case 'same':
+      case 'differ': {
+        const v = p[kind];
+        if (!Array.isArray(v) || v.length !== 2) fail(`${field}.${kind}`, 'must be a list of exactly two refs');
+        const pair = (v as unknown[]).map((r, i) => ref(r, `${field}.${kind}[${i}]`, 'optional')) as [Ref, Ref];
+        if ((pair[0].case === undefined) !== (pair[1].case === undefined)) {
+          fail(`${field}.${kind}`, 'compare a case with a case, or a probe with a probe (give "case" on both refs or neither)');
+        }
+        if (refLabel(pair[0]) === refLabel(pair[1])) fail(`${field}.${kind}`, 'compares a ref with itself');
+        return kind === 'same' ? { same: pair } : { differ: pair };
+      }
+      case 'all':
+      case 'any': {
+        const v = p[kind];
+        if (!Array.isArray(v) || v.length === 0) fail(`${field}.${kind}`, 'must be a non-empty list of predicates');
+        const items = (v as unknown[]).map((q, i) => predicate(q, `${field}.${kind}[${i}]`));
+        return kind === 'all' ? { all: items } : { any: items };
+      }
+      case 'not':
+        return { not: predicate(p.not, `${field}.not`) };
+    }
+  };
+
+  if (o.observable === undefined) fail('observable', 'is required (the predicate that decides the claim)');
+  const observable = predicate(o.observable, 'observable');
+
+  // What is declared must be used: the declaration is what the planner builds and boots.
+  const used = predicateRefs(observable);
+  for (const [field, declared, key] of [
+    ['variants', variants, 'variant'],
+    ['abis', abis, 'abi'],
+    ['probes', probes, 'probe'],
+  ] as const) {
+    for (const n of declared) {
+      if (!used.some((r) => r[key] === n)) fail(field, `"${n}" is declared but the observable never refers to it`);
+    }
+  }
+
+  let expect: Expectation | undefined;
+  if (o.expect !== undefined) expect = status(o.expect, ['confirmed', 'refuted'] as const, 'expect');
+
+  return {
+    id: id as string,
+    file,
+    author,
+    messageId,
+    date,
+    claim,
+    ...(note !== undefined ? { note } : {}),
+    variants,
+    abis,
+    probes,
+    observable,
+    ...(expect !== undefined ? { expect } : {}),
+  };
+}
+
+/** Parse and validate the text of one claim file. */
+export function parseClaimText(text: string, ctx: ClaimContext): Claim {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw usageError(`claim ${ctx.file}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseClaim(raw, ctx);
+}
+
+/** The directory holding a profile's claim files. */
+export const claimsDir = (profile: Pick<Profile, 'dir'>): string => join(profile.dir, 'claims');
+
+/**
+ * Probe names a claim may use: the probes that exist, plus "<probe>_unpriv"
+ * for those the profile also runs as an unprivileged user.
+ */
+export function claimProbeNames(knownProbes: readonly string[], unprivileged: readonly string[] = []): string[] {
+  return [...knownProbes, ...unprivileged.filter((p) => knownProbes.includes(p)).map((p) => `${p}_unpriv`)];
+}
+
+/**
+ * Every patches/<profile>/claims/*.json, sorted by file name ([] when the
+ * profile has no claims directory). `knownProbes` is listProbes(); the
+ * profile's `unprivileged` probes add their "<probe>_unpriv" names.
+ */
+export async function loadClaims(
+  profile: Pick<Profile, 'dir' | 'variants'> & { unprivileged?: readonly string[] },
+  knownProbes: readonly string[],
+  dir = claimsDir(profile),
+): Promise<Claim[]> {
+  if (!existsSync(dir)) return [];
+  const probes = claimProbeNames(knownProbes, profile.unprivileged);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const claims: Claim[] = [];
+  for (const f of files) {
+    const file = join(dir, f);
+    const c = parseClaimText(await readFile(file, 'utf8'), { file, variants: profile.variants.map((v) => v.name), probes });
+    const dup = claims.find((x) => x.id === c.id);
+    if (dup) throw usageError(`claim ${file}: id: "${c.id}" is also the id of ${dup.file}`);
+    claims.push(c);
+  }
+  return claims;
+}
+
+/** The claims named by `ids` (all when empty), in the order given. */
+export function selectClaims(claims: readonly Claim[], ids: readonly string[]): Claim[] {
+  if (ids.length === 0) return [...claims];
+  return ids.map((id) => {
+    const c = claims.find((x) => x.id === id);
+    if (!c) throw usageError(`no claim "${id}" (have: ${claims.map((x) => x.id).join(', ') || 'none'})`);
+    return c;
+  });
+}

@@ -1,0 +1,149 @@
+// kseries claims PROFILE: decide what reviewers claimed on the list, with the
+// fewest builds and boots: each needed variant once per kernel, every needed
+// probe once per boot, cached builds reused.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
+import { planClaims } from '../claims/plan.ts';
+import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext, type PatchInfo } from '../claims/report.ts';
+import { loadClaims, selectClaims } from '../claims/spec.ts';
+import { listProbes } from '../image/guest.ts';
+import { loadProfile } from '../profile/profile.ts';
+import type { AccelChoice } from '../qemu/accel.ts';
+import { formatDuration, Progress } from '../run/progress.ts';
+import { createRunDir } from '../run/rundir.ts';
+import { runVariants, type KernelRun } from '../run/variants-run.ts';
+import { KseriesError } from '../util/errors.ts';
+import { sha256 } from '../util/hash.ts';
+import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { treeFor, variantPlanFrom } from './series-args.ts';
+
+function builder(y: Argv) {
+  return seriesOptions(configOptions(treeOptions(y)))
+    .positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' })
+    .option('only', repeatable('decide only this claim id', 'Claims:'))
+    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:' })
+    .option('probe-timeout', { type: 'number', default: 60, group: 'Boot:' })
+    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:' })
+    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per variant)' })
+    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir" })
+    .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' });
+}
+
+type ClaimsArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>> & { profile: string };
+
+/**
+ * Exit codes: 0 every claim decided (confirmed or refuted) as recorded; 1 a decided claim went
+ * against its recorded expectation; 3 a variant could not be built or booted (infra-error);
+ * 5 a claim stayed inconclusive (a probe skipped, flaky, or crashed).
+ */
+export function claimsExitCode(counts: ReturnType<typeof countVerdicts>): number {
+  if (counts.unexpected > 0) return 1;
+  if (counts['infra-error'] > 0) return 3;
+  if (counts.inconclusive > 0) return 5;
+  return 0;
+}
+
+export async function claimsHandler(a: ClaimsArgs): Promise<number> {
+  const t0 = Date.now();
+  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+  const profile = await loadProfile(profilePath(a.profile));
+  const claims = selectClaims(await loadClaims(profile, await listProbes()), a.only);
+  const plan = planClaims(claims);
+  const tree = treeFor(a, profile);
+  const runDir = await createRunDir(a.out);
+  progress.stage('claims', `${claims.length} claims need ${plan.variants.length} variants (${plan.variants.join(', ')}) on ${plan.abis.join(', ')}`);
+
+  const results: ClaimResults = {};
+  const runs: KernelRun[] = [];
+  for (const name of plan.variants) {
+    const needs = plan.perVariant[name]!;
+    try {
+      const out = await runVariants(
+        {
+          tree,
+          baseFragmentsDir: BASE_FRAGMENTS_DIR,
+          extraFragments: [...profile.fragments, ...a.fragment],
+          kconfig: parseKconfigArgs(a.kconfig),
+          patchesId: '',
+          accel: a.accel as AccelChoice,
+          cacheRoot: a.cache,
+          runDir: join(runDir, name),
+          probes: needs.probes,
+          unprivileged: needs.unprivileged,
+          variants: [{ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }],
+          abis: needs.abis,
+          adds: [],
+          execs: [],
+          probeTimeoutSec: a.probeTimeout,
+          execTimeoutSec: 60,
+          bootTimeoutSec: a.bootTimeout,
+          ...(a.jobs ? { jobs: a.jobs } : {}),
+        },
+        progress,
+      );
+      runs.push(...out.runs);
+      results[name] = { status: 'ok', result: out.merged };
+    } catch (e) {
+      // A variant that cannot be applied, built or booted decides nothing: its claims are infra-errors.
+      if (!(e instanceof KseriesError)) throw e;
+      progress.stage('claims', `variant ${name}: ${e.message}`);
+      results[name] = { status: 'infra', reason: e.message };
+    }
+  }
+
+  const evaluations = evaluateClaims(claims, results);
+  const context = await reportContext(profile.name, a, runs);
+  const counts = countVerdicts(evaluations);
+  const code = claimsExitCode(counts);
+  const markdown = formatMarkdownReport(evaluations, claims, context);
+  const json = JSON.stringify(toClaimsJson(evaluations, claims, context), null, 2) + '\n';
+  await writeFile(join(runDir, 'claims.md'), markdown);
+  await writeFile(join(runDir, 'claims.json'), json);
+  if (a.markdown) await writeFile(a.markdown, markdown);
+  if (a.json === '-') process.stdout.write(json);
+  else if (a.json) await writeFile(a.json, json);
+  progress.clearLive();
+  const out = a.json === '-' ? process.stderr : process.stdout;
+  for (const e of evaluations) if (e.verdict !== 'confirmed' && e.verdict !== 'refuted') out.write(formatEvaluation(e).join('\n') + '\n');
+  out.write(['', `claims on ${profile.name} (${context.kernelVersion}):`, ...formatVerdictTable(evaluations, claims)].join('\n') + '\n');
+  out.write(`reports: ${join(runDir, 'claims.md')} and claims.json · ${formatDuration(Date.now() - t0)} · exit ${code}\n`);
+  return code;
+}
+
+/** Environment and provenance for the report, from the runs' metadata. */
+async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[]): Promise<ClaimsReportContext> {
+  const first = runs[0]?.meta ?? {};
+  const variants: ClaimsReportContext['variants'] = {};
+  for (const r of runs) {
+    const applied = (r.meta.applied ?? []) as (PatchInfo & { messageId: string })[];
+    const config = await readFile(join(r.runDir, 'config'), 'utf8').catch(() => '');
+    const key = r.arch === 'x86_64' ? r.variant : `${r.variant} (${r.arch})`;
+    variants[key] = {
+      patches: applied.map((p) => ({ index: p.index, title: p.title, messageId: p.messageId.endsWith('@kseries.invalid') ? '' : p.messageId, patchIdPosted: p.patchIdPosted, patchIdApplied: p.patchIdApplied, method: p.method })),
+      configHash: config ? sha256(config).slice(0, 16) : '',
+      buildKey: String(r.meta.buildKey ?? ''),
+    };
+  }
+  const argv = process.argv.slice(2).join(' ');
+  return {
+    profile,
+    kernelVersion: String(first.kernelVersion ?? ''),
+    base: String(first.tree ?? ''),
+    variants,
+    compiler: String(first.compiler ?? ''),
+    qemu: String(first.qemu ?? ''),
+    accel: `${String(first.accel ?? '')} (${String(first.accelReason ?? '')})`,
+    commands: [`npx kseries ${argv}`, ...runs.map((r) => `${join(r.runDir, 'reproducer.sh')}   # ${r.variant} on ${r.arch}`)],
+  };
+}
+
+export const claimsCommand: CommandModule = {
+  command: 'claims <profile>',
+  describe: "decide a profile's review claims: confirmed, refuted, inconclusive or infra-error, with evidence",
+  builder,
+  handler: async (a) => {
+    process.exitCode = await claimsHandler(a as unknown as ClaimsArgs);
+  },
+};

@@ -1,0 +1,183 @@
+import t, { type Test } from 'tap';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadClaims, parseClaim, parseClaimText, predicateRefs, selectClaims, normalizeMessageId, refLabel } from '../harness/claims/spec.ts';
+import { KseriesError } from '../harness/util/errors.ts';
+import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, ref } from './fixtures/claims/helpers.ts';
+
+const ctx = { file: 'patches/p/claims/my-claim.json', variants: VARIANTS, probes: PROBES };
+
+/** A valid raw claim; tests break one field at a time. */
+function valid(): Record<string, unknown> {
+  return {
+    author: 'Reviewer',
+    messageId: '<abc.1@example.org>',
+    date: '2020-09-19',
+    claim: 'The corrected diff refuses SQPOLL for compat tasks only.',
+    variants: ['base', 'pavel-corrected'],
+    abis: ['compat', 'native32'],
+    probes: ['io_uring_setup'],
+    observable: {
+      all: [
+        { case: ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll'), status: 'FAIL', diagnostic: 'EINVAL' },
+        { same: [ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll'), ref('pavel-corrected', 'native32', 'io_uring_setup', 'setup_sqpoll')] },
+      ],
+    },
+  };
+}
+
+/** parseClaim must throw a one-line usage error (exit 2) naming the file and matching `re`. */
+function rejects(t: Test, raw: unknown, re: RegExp, what: string) {
+  try {
+    parseClaim(raw, ctx);
+    t.fail(`${what}: accepted`);
+  } catch (e) {
+    t.ok(e instanceof KseriesError, `${what}: a KseriesError`);
+    t.equal((e as KseriesError).exitCode, 2, `${what}: exit 2`);
+    const msg = (e as Error).message;
+    t.match(msg, /^claim patches\/p\/claims\/my-claim\.json: /, `${what}: names the file`);
+    t.notMatch(msg, /\n/, `${what}: one line`);
+    t.match(msg, re, what);
+  }
+}
+
+const withField = (k: string, v: unknown) => ({ ...valid(), [k]: v });
+const withObservable = (o: unknown, extra: Record<string, unknown> = {}) => ({ ...valid(), ...extra, observable: o });
+
+t.test('a valid claim parses; id defaults to the file name, Message-ID loses its <>', async (t) => {
+  const c = parseClaim(valid(), ctx);
+  t.equal(c.id, 'my-claim');
+  t.equal(c.messageId, 'abc.1@example.org');
+  t.equal(c.file, ctx.file);
+  t.same(c.variants, ['base', 'pavel-corrected']);
+  t.equal(c.expect, undefined);
+  t.same(predicateRefs(c.observable).map(refLabel), [
+    'pavel-corrected io_uring_setup:compat setup_sqpoll',
+    'base io_uring_setup:native32 setup_sqpoll',
+    'pavel-corrected io_uring_setup:native32 setup_sqpoll',
+  ]);
+  const withId = parseClaim({ ...valid(), id: 'explicit-id', expect: 'refuted', note: '  from v1 1/9  ' }, ctx);
+  t.equal(withId.id, 'explicit-id');
+  t.equal(withId.expect, 'refuted');
+  t.equal(withId.note, 'from v1 1/9');
+});
+
+t.test('variants, ABIs and probes are checked against what exists', async (t) => {
+  rejects(t, withField('variants', ['base', 'v9']), /variants: unknown variant "v9" \(have: base, demo, pavel-first/, 'unknown variant');
+  rejects(t, withField('probes', ['io_uring_fancy']), /probes: unknown probe "io_uring_fancy" \(have: io_uring_setup/, 'unknown probe');
+  rejects(t, withField('abis', ['compat', 'arm64']), /abis: unknown ABI "arm64" \(have: compat, native64, native32\)/, 'unknown ABI');
+  rejects(t, withField('variants', []), /variants: must be a non-empty list of variant names/, 'empty variants');
+  rejects(t, withField('variants', ['base', 'base', 'pavel-corrected']), /variants: "base" is listed twice/, 'duplicate');
+});
+
+t.test('every ref must be among the declared variants, ABIs and probes', async (t) => {
+  rejects(
+    t,
+    withObservable({ case: ref('pavel-first', 'compat', 'io_uring_setup', 'setup_default'), status: 'FAIL' }),
+    /observable\.case\.variant: "pavel-first" is not among the claim's variants \(base, pavel-corrected\)/,
+    'variant outside the declaration',
+  );
+  rejects(
+    t,
+    withObservable({ all: [valid().observable, { probe: ref('base', 'native64', 'io_uring_setup'), status: 'PASS' }] }),
+    /observable\.all\[1\]\.probe\.abi: "native64" is not among the claim's abis \(compat, native32\)/,
+    'ABI outside the declaration, nested',
+  );
+  rejects(
+    t,
+    withObservable({ not: { differ: [ref('base', 'compat', 'io_uring_setup'), ref('base', 'compat', 'readv_writev')] } }),
+    /observable\.not\.differ\[1\]\.probe: "readv_writev" is not among the claim's probes \(io_uring_setup\)/,
+    'probe outside the declaration',
+  );
+  rejects(
+    t,
+    withObservable({ case: ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll'), status: 'FAIL' }),
+    /variants: "base" is declared but the observable never refers to it/,
+    'declared but unused',
+  );
+});
+
+t.test('the claim text is short and in the reviewer\'s own words', async (t) => {
+  rejects(t, withField('claim', 'x'.repeat(401)), /claim: 401 characters, at most 400: say it in your own words/, 'too long');
+  t.equal(parseClaim(withField('claim', 'y'.repeat(400)), ctx).claim.length, 400, '400 is fine');
+  rejects(t, withField('claim', '   '), /claim: is required/, 'blank');
+  await t.rejects(loadClaims(fixtureProfile(BAD_PROFILE_DIR), PROBES), /quoted-mail\.json: claim: \d+ characters, at most 400/, 'a long quote in a file');
+});
+
+t.test('statuses and regexes are checked', async (t) => {
+  const c = ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll');
+  const n32 = ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll');
+  const keep = { same: [n32, { ...n32, variant: 'pavel-corrected' }] };
+  rejects(t, withObservable({ all: [{ case: c, status: 'CRASHED' }, keep] }), /observable\.all\[0\]\.status: "CRASHED" is not one of PASS, FAIL, SKIP/, 'case status');
+  rejects(t, withObservable({ all: [{ probe: { ...c, case: undefined }, status: 'OK' }, keep] }), /observable\.all\[0\]\.status: "OK" is not one of PASS, FAIL, SKIP, TIMEOUT, CRASHED/, 'probe status');
+  rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', diagnostic: 'errno=(' }, keep] }), /observable\.all\[0\]\.diagnostic: bad regular expression/, 'bad regex');
+  rejects(t, withField('expect', 'maybe'), /expect: "maybe" is not one of confirmed, refuted/, 'expect');
+});
+
+t.test('predicate shapes are checked', async (t) => {
+  const c = ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll');
+  const b = ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll');
+  rejects(t, withObservable({ case: c, status: 'FAIL', same: [b, b] }), /observable: has both "case" and "same"/, 'two kinds');
+  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, all, any, not/, 'no kind');
+  rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', diagnostics: 'x' }] }), /observable\.all\[0\]\.diagnostics: not allowed in a "case" predicate/, 'typo in a field');
+  rejects(t, withObservable({ all: [] }), /observable\.all: must be a non-empty list of predicates/, 'empty all');
+  rejects(t, withObservable({ same: [c] }), /observable\.same: must be a list of exactly two refs/, 'one ref');
+  rejects(t, withObservable({ same: [c, { ...b, case: undefined, variant: 'base' }] }), /give "case" on both refs or neither/, 'case vs probe');
+  rejects(t, withObservable({ all: [{ probe: c, status: 'FAIL' }] }), /observable\.all\[0\]\.probe\.case: not allowed here/, 'case in a probe ref');
+  rejects(t, withObservable({ case: { ...c, case: undefined }, status: 'FAIL' }), /observable\.case\.case: is required/, 'case ref without case');
+  rejects(t, withObservable({ all: [{ case: { ...c, kase: 'x' }, status: 'FAIL' }] }), /observable\.all\[0\]\.case\.kase: unknown field/, 'unknown ref field');
+  rejects(t, withObservable({ same: [b, b] }), /compares a ref with itself/, 'self comparison');
+});
+
+t.test('the header fields are checked', async (t) => {
+  rejects(t, withField('author', ''), /author: is required/, 'author');
+  rejects(t, withField('messageId', 'not a message id'), /messageId: "not a message id" is not a Message-ID/, 'messageId');
+  rejects(t, withField('date', 'last tuesday'), /date: "last tuesday" is not a date/, 'date');
+  rejects(t, withField('id', 'has space'), /id: "has space" must be letters/, 'id');
+  rejects(t, withField('quote', '> long'), /quote: unknown field/, 'unknown field');
+  rejects(t, [], /\(file\): must hold one JSON object/, 'not an object');
+  t.throws(() => parseClaimText('{', ctx), /claim patches\/p\/claims\/my-claim\.json: not valid JSON/);
+  t.equal(normalizeMessageId('<a@b>'), 'a@b');
+  t.equal(normalizeMessageId('a b@c'), '');
+});
+
+t.test('loadClaims reads every file of the profile, sorted, and refuses duplicate ids', async (t) => {
+  const claims = await loadFixtureClaims();
+  t.same(claims.map((c) => c.id), [
+    'compat-differs-from-native32',
+    'corrected-breaks-inline-readv',
+    'corrected-sqpoll-only',
+    'first-diff-refuses-every-compat-ring',
+    'readv-untouched',
+  ]);
+  t.match(claims[2]!.file, /corrected-refuses-sqpoll-only\.json$/);
+  t.equal(claims[3]!.messageId, 'first-diff-review.1@kseries.invalid');
+  t.same(await loadClaims(fixtureProfile('/nonexistent/profile'), PROBES), [], 'no claims directory: no claims');
+
+  const dir = mkdtempSync(join(tmpdir(), 'claims-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'claims'));
+  writeFileSync(join(dir, 'claims', 'a.json'), JSON.stringify({ ...valid(), id: 'same' }));
+  writeFileSync(join(dir, 'claims', 'b.json'), JSON.stringify({ ...valid(), id: 'same' }));
+  await t.rejects(loadClaims(fixtureProfile(dir), PROBES), /b\.json: id: "same" is also the id of .*a\.json/);
+
+  // The profile's unprivileged probes may be referred to as "<probe>_unpriv".
+  rmSync(join(dir, 'claims', 'b.json'));
+  const unpriv = {
+    ...valid(),
+    id: 'unpriv',
+    variants: ['base'],
+    abis: ['compat'],
+    probes: ['io_uring_setup_unpriv'],
+    observable: { case: ref('base', 'compat', 'io_uring_setup_unpriv', 'sqpoll_unprivileged'), status: 'PASS', diagnostic: 'ret=0' },
+  };
+  writeFileSync(join(dir, 'claims', 'c.json'), JSON.stringify(unpriv));
+  await t.rejects(loadClaims(fixtureProfile(dir), PROBES), /c\.json: probes: unknown probe "io_uring_setup_unpriv"/);
+  const loaded = await loadClaims({ ...fixtureProfile(dir), unprivileged: ['io_uring_setup'] }, PROBES);
+  t.same(loaded.map((c) => c.id), ['same', 'unpriv']);
+
+  t.same(selectClaims(claims, ['readv-untouched']).map((c) => c.id), ['readv-untouched']);
+  t.equal(selectClaims(claims, []).length, 5);
+  t.throws(() => selectClaims(claims, ['nope']), /no claim "nope" \(have: compat-differs-from-native32, /);
+});
