@@ -136,7 +136,7 @@ t.test('Ctrl-C during a build kills make and leaves no half-written cache entry'
 
 t.test('offline profile, series path: the demo series refuses compat rings; its base variant is the plain build', async (t) => {
   const out = await runDir();
-  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'demo', '--out', out, '--json', '-']);
+  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'demo', '--abi', 'compat,native64', '--out', out, '--json', '-']);
   t.equal(r.exitCode, 1, 'a probe fails: that is what patch 3 does');
   const res = JSON.parse(r.stdout) as ResultsJson & { run: { applied: { index: number; method: string; title: string }[]; branch: string } };
   t.same(res.run.applied.map((p) => `${p.index}:${p.method}`), ['1:am', '2:am', '3:am', '4:am', '5:am']);
@@ -148,7 +148,7 @@ t.test('offline profile, series path: the demo series refuses compat rings; its 
   const setup = res.probes.find((p) => p.id === 'io_uring_setup:compat')!;
   t.match(setup.cases.find((c) => c.name === 'setup_default')!.diagnostics.join('\n'), /errno=22 EINVAL/, 'the evidence is the errno');
 
-  const base = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base', '--out', await runDir(), '--json', '-']);
+  const base = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base', '--abi', 'compat,native64', '--out', await runDir(), '--json', '-']);
   t.equal(base.exitCode, 0);
   t.equal(JSON.parse(base.stdout).run.buildCacheHit, true, 'the base variant is the plain default-tree build');
 });
