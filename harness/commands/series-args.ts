@@ -52,7 +52,8 @@ export function variantPlanFrom(a: SeriesArgs, profile?: Profile): VariantPlan |
   const common = { allowMisplaced: a.allowMisplaced, ...(a.base ? { base: a.base } : {}) };
   if (profile && a.variant) {
     const v = findVariant(profile, a.variant);
-    if (v.patches.length === 0) return undefined;
+    // Even a variant without patches goes through the worktree, so all of a profile's variants
+    // build at one path and share ccache, whether the tree has git history or not.
     return { label: profile.name, name: v.name, ...common, patches: async () => ({ list: await variantPatches(profile, v, inputs()) }) };
   }
   if (a.series) {
