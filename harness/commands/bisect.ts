@@ -10,23 +10,19 @@ import { formatBisectResult, searchPrefixes, type PrefixSearchResult, type Teste
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
 import { ExitCode } from '../model/results.ts';
-import type { AccelChoice } from '../qemu/accel.ts';
 import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
-import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 
 function builder(y: Argv) {
-  return seriesOptions(configOptions(treeOptions(y)))
+  return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .option('probe', { type: 'string', group: 'Bisect:', describe: 'probe to watch, NAME[:ABI] (ABI default compat)' })
     .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
     .option('repeat', { type: 'number', default: 1, group: 'Bisect:', describe: 'observe each step K times; disagreeing steps are reported flaky' })
-    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:' })
-    .option('probe-timeout', { type: 'number', default: 60, group: 'Boot:' })
-    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:' })
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per step)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "write the result as JSON to FILE ('-' for stdout)" });
 }
@@ -50,17 +46,11 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   const stepOpts: StepRunOptions = {
     tree: treeSpec,
     fragmentsFor: (arch) => [join(BASE_FRAGMENTS_DIR, `${arch}.config`), ...(profile?.fragments ?? []), ...a.fragment],
-    kconfig: parseKconfigArgs(a.kconfig),
-    patchesId: '',
-    accel: a.accel as AccelChoice,
-    cacheRoot: a.cache,
+    ...buildAndBootFrom(a),
     runDir,
     adds: [],
     execs: [],
-    probeTimeoutSec: a.probeTimeout,
     execTimeoutSec: 60,
-    bootTimeoutSec: a.bootTimeout,
-    ...(a.jobs ? { jobs: a.jobs } : {}),
   };
   const out = a.json === '-' ? process.stderr : process.stdout;
   const finish = async (json: unknown, lines: string[], code: number) => {

@@ -10,22 +10,18 @@ import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTab
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
 import { loadProfile } from '../profile/profile.ts';
-import type { AccelChoice } from '../qemu/accel.ts';
 import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
 import { KseriesError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
-import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor, variantPlanFrom } from './series-args.ts';
 
 function builder(y: Argv) {
-  return seriesOptions(configOptions(treeOptions(y)))
+  return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' })
     .option('only', repeatable('decide only this claim id', 'Claims:'))
-    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:' })
-    .option('probe-timeout', { type: 'number', default: 60, group: 'Boot:' })
-    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:' })
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per variant)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir" })
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' });
@@ -65,10 +61,7 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
           tree,
           baseFragmentsDir: BASE_FRAGMENTS_DIR,
           extraFragments: [...profile.fragments, ...a.fragment],
-          kconfig: parseKconfigArgs(a.kconfig),
-          patchesId: '',
-          accel: a.accel as AccelChoice,
-          cacheRoot: a.cache,
+          ...buildAndBootFrom(a),
           runDir: join(runDir, name),
           probes: needs.probes,
           unprivileged: needs.unprivileged,
@@ -76,10 +69,7 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
           abis: needs.abis,
           adds: [],
           execs: [],
-          probeTimeoutSec: a.probeTimeout,
           execTimeoutSec: 60,
-          bootTimeoutSec: a.bootTimeout,
-          ...(a.jobs ? { jobs: a.jobs } : {}),
         },
         progress,
       );

@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { defaultCacheRoot } from '../cache/store.ts';
 import { parseKconfigArg } from '../kernel/kconfig.ts';
 import type { TreeSpec } from '../kernel/tree.ts';
+import type { AccelChoice } from '../qemu/accel.ts';
 import { usageError } from '../util/errors.ts';
 
 export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,4 +80,25 @@ export function seriesOptions<T>(y: Argv<T>) {
 /** --profile takes a directory, or the name of one shipped under patches/. */
 export function profilePath(ref: string): string {
   return existsSync(ref) || ref.includes('/') ? ref : join(REPO_DIR, 'patches', ref);
+}
+
+/** How to boot: shared by run, bisect and claims. */
+export function bootOptions<T>(y: Argv<T>) {
+  return y
+    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:', describe: 'QEMU accelerator' })
+    .option('probe-timeout', { type: 'number', default: 60, group: 'Boot:', describe: 'seconds per probe' })
+    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:', describe: 'overall seconds before the boot counts as hung' });
+}
+
+/** The pipeline options that come straight from the config and boot flags. */
+export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined }) {
+  return {
+    kconfig: parseKconfigArgs(a.kconfig),
+    patchesId: '',
+    accel: a.accel as AccelChoice,
+    cacheRoot: a.cache,
+    probeTimeoutSec: a.probeTimeout,
+    bootTimeoutSec: a.bootTimeout,
+    ...(a.jobs ? { jobs: a.jobs } : {}),
+  };
 }

@@ -5,7 +5,6 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listProbes } from '../image/guest.ts';
 import { parseAdd } from '../image/initramfs.ts';
 import { ExitCode } from '../model/results.ts';
-import type { AccelChoice } from '../qemu/accel.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
 import type { Stage } from '../run/pipeline.ts';
 import { kernelsFor, runVariants, type VariantToRun } from '../run/variants-run.ts';
@@ -13,20 +12,17 @@ import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { BASE_FRAGMENTS_DIR, configOptions, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 import { writeResults } from './report.ts';
 
 function builder(y: Argv) {
-  return seriesOptions(configOptions(treeOptions(y)))
+  return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .option('probe', { ...repeatable('probe to run (default: the profile\'s, else all)', 'Guest:'), default: undefined })
     .option('abi', { type: 'string', group: 'Guest:', describe: 'probe ABIs, comma-separated (default: the profile\'s, else compat,native64)' })
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
-    .option('probe-timeout', { type: 'number', default: 60, group: 'Guest:', describe: 'seconds per probe' })
     .option('exec-timeout', { type: 'number', default: 300, group: 'Guest:', describe: 'seconds per --exec command' })
-    .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:', describe: 'QEMU accelerator' })
-    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:', describe: 'overall seconds before the boot counts as hung' })
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (default ./runs/<time>)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "also write results JSON to FILE ('-' for stdout)" });
 }
@@ -47,7 +43,7 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
     ? names.map((name) => ({ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }))
     : [{ name: 'tree', plan: variantPlanFrom(a) }];
   if (profile && variants.length === 0) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
-  const kconfig = parseKconfigArgs(a.kconfig);
+  parseKconfigArgs(a.kconfig); // a bad --kconfig is a usage error before anything is built
   const adds = a.add.map(parseAdd);
   const known = await listProbes();
   const unknown = (probes ?? []).filter((p) => !known.includes(p));
@@ -61,10 +57,7 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
         tree,
         baseFragmentsDir: BASE_FRAGMENTS_DIR,
         extraFragments: [...(profile?.fragments ?? []), ...a.fragment],
-        kconfig,
-        patchesId: '',
-        accel: a.accel as AccelChoice,
-        cacheRoot: a.cache,
+        ...buildAndBootFrom(a),
         runDir,
         ...(probes ? { probes } : {}),
         ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
@@ -72,10 +65,7 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
         abis,
         adds,
         execs: a.exec,
-        probeTimeoutSec: a.probeTimeout,
         execTimeoutSec: a.execTimeout,
-        bootTimeoutSec: a.bootTimeout,
-        ...(a.jobs ? { jobs: a.jobs } : {}),
       },
       progress,
     );
