@@ -83,16 +83,17 @@ export function buildMatrix(runs: readonly MatrixRun[], base?: string): Matrix {
   return { probes, abis, variants, ...(base ? { base } : {}), cells };
 }
 
-/** Terminal/Markdown-friendly table: one row per probe, one column per variant × ABI. */
+/** Terminal/Markdown-friendly table: one row per probe × ABI, one column per variant. */
 export function formatMatrix(m: Matrix): string[] {
-  const cols = m.variants.flatMap((v) => m.abis.map((a) => ({ v, a })));
   const label = (c: MatrixCell | undefined) => {
     if (!c) return '';
     const marks = `${c.differsFromBase ? ' Δbase' : ''}${c.compatDiffersFromNative32 ? ' ≠n32' : ''}${c.findings.length ? ' !' : ''}`;
     return `${c.status}${marks}`;
   };
-  const header = ['probe', ...cols.map(({ v, a }) => (m.variants.length > 1 ? `${v}/${a}` : a))];
-  const rows = m.probes.map((p) => [p, ...cols.map(({ v, a }) => label(m.cells.find((c) => c.variant === v && c.probe === p && c.abi === a)))]);
+  const header = ['probe', 'abi', ...m.variants];
+  const rows = m.probes.flatMap((p) =>
+    m.abis.map((a) => [p, a, ...m.variants.map((v) => label(m.cells.find((c) => c.variant === v && c.probe === p && c.abi === a)))]),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
   const legend = [
