@@ -34,3 +34,15 @@ t.test('the same boot cut off mid-probe is truncated and blamed on that probe', 
   const trunc = r.findings.find((f) => f.kind === 'truncated');
   t.equal(trunc?.probe, 'io_uring_readv:compat');
 });
+
+t.test('a printk glued into the middle of a TAP line is split off (seen on a real v5.9.1 boot)', async (t) => {
+  // The kernel's "random: fast init done" landed right after "ok 2 readv_async".
+  const glued = log.replace('    ok 2 writev\r\n', '    ok 2 writev[    0.827214] random: fast init done\r\n');
+  t.not(glued, log, 'the fixture has the line to glue onto');
+  const clean = parseConsole(log);
+  const r = parseConsole(glued);
+  const names = (x: typeof r) => x.probes.find((p) => p.id === 'readv_writev:compat')!.cases.map((c) => `${c.name}=${c.status}`);
+  t.same(names(r), names(clean), 'the case keeps its name');
+  t.equal(r.status, 'PASS');
+  t.same(r.findings, []);
+});

@@ -39,6 +39,19 @@ export function cleanConsoleText(raw: string): string {
 }
 
 /**
+ * The kernel's console writes and the init's writes interleave, so a printk
+ * can start in the middle of a line: "ok 2 readv_async[    0.827214] random:
+ * fast init done". Such a line holds two: the part before the timestamp, and
+ * the kernel message (same line number), or the TAP line would be misread.
+ */
+const GLUED_PRINTK = /^(.*\S)(\[\s*\d+\.\d{6}\] .*)$/;
+
+export function unglue(line: ConsoleLine): ConsoleLine[] {
+  const m = GLUED_PRINTK.exec(line.text);
+  return m ? [{ no: line.no, text: m[1]! }, { no: line.no, text: m[2]! }] : [line];
+}
+
+/**
  * Incremental splitter for console output arriving in chunks (e.g. while
  * QEMU is still running). Escape sequences never span a newline, so each
  * line is cleaned only once it is complete.
@@ -51,14 +64,14 @@ export class ConsoleLineSplitter {
   push(chunk: string): ConsoleLine[] {
     const parts = (this.#partial + chunk).split('\n');
     this.#partial = parts.pop() ?? '';
-    return parts.map(p => ({ no: this.#next++, text: cleanConsoleText(p) }));
+    return parts.flatMap(p => unglue({ no: this.#next++, text: cleanConsoleText(p) }));
   }
 
   /** Flush a final line that had no "\n" (output cut off mid-line). */
   end(): ConsoleLine[] {
     const rest = this.#partial;
     this.#partial = '';
-    return rest === '' ? [] : [{ no: this.#next++, text: cleanConsoleText(rest) }];
+    return rest === '' ? [] : unglue({ no: this.#next++, text: cleanConsoleText(rest) });
   }
 }
 
