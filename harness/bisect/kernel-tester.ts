@@ -27,10 +27,19 @@ export interface ProbeEvidence {
   buildCacheHit: boolean;
 }
 
+/** The line that decides a case: a data comparison, else an errno, else a return value. */
+export function decidingLine(diagnostics: readonly string[]): string {
+  for (const re of [/identical|differ/, /errno=/, /ret=/]) {
+    const hit = diagnostics.find((d) => re.test(d));
+    if (hit) return hit;
+  }
+  return diagnostics[0] ?? '';
+}
+
 export function evidenceOf(p: ProbeResult, runDir: string, buildCacheHit: boolean): ProbeEvidence {
   return {
     status: p.status,
-    cases: p.cases.map((c) => ({ name: c.name, status: c.status, evidence: c.diagnostics.find((d) => /ret=|errno|identical|differ/.test(d)) ?? c.diagnostics[0] ?? '' })),
+    cases: p.cases.map((c) => ({ name: c.name, status: c.status, evidence: decidingLine(c.diagnostics) })),
     runDir,
     buildCacheHit,
   };
