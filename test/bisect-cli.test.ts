@@ -24,7 +24,7 @@ t.test('--run over the prefixes of a series names the patch that changes the ans
     '--mbox', join(repo, 'test/fixtures/series/toy-series.mbox'), '--series', '20240101090000.1000-1-author@example.org', '-v', '1',
     '--run', 'grep -q getenv greet.c && exit 1 || exit 0');
   t.equal(r.exitCode, 0, r.stderr);
-  t.match(r.stdout, /first change: patch 2\/3: "toy: read the greeting from the environment"/);
+  t.match(r.stdout, /first change: prefix 2\/3, patch 2\/3 "toy: read the greeting from the environment"/);
   const json = JSON.parse(await readFile(join(out, 'bisect.json'), 'utf8'));
   t.equal(json.status, 'found');
   t.equal(json.firstBad, 2);

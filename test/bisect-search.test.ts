@@ -257,7 +257,7 @@ t.test('formatBisectResult', async (t) => {
     const tester = new FakeTester((k) => (k === 4 ? [val(FAIL), val(PASS), val(FAIL)] : val(k >= 4 ? FAIL : PASS)));
     const lines = formatBisectResult(await searchPrefixes({ patches: 8, tester, repeat: 3 }), describe);
     const text = lines.join('\n');
-    t.equal(lines[0], 'first change: patch 4/8: patch 4 "io_uring: step 4"');
+    t.equal(lines[0], 'first change: prefix 4/8, patch 4 "io_uring: step 4"');
     t.match(text, `  last good [3] patch 3 "io_uring: step 3": ${PASS}`);
     t.match(text, `  first bad [4] patch 4 "io_uring: step 4": ${FAIL}`);
     t.match(text, `  4  bad   ${FAIL}  [flaky: 2× ${FAIL} | 1× ${PASS}]`);

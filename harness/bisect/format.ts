@@ -31,7 +31,7 @@ export function formatBisectResult(result: PrefixSearchResult, describe: (k: num
 
   switch (result.status) {
     case 'found':
-      lines.push(`first change: patch ${result.firstBad}/${n}: ${describe(result.firstBad!)}`);
+      lines.push(`first change: prefix ${result.firstBad}/${n}, ${describe(result.firstBad!)}`);
       side('last good', result.lastGood);
       side('first bad', result.firstBadStep);
       break;

@@ -91,7 +91,8 @@ export function prefixTester(
       const plan: VariantPlan = {
         ...base,
         name: `${base.name}-bisect`,
-        patches: async () => ({ list: { ...list, patches: list.patches.slice(0, k) } }),
+        // The series summary was printed once already; each step only applies a prefix.
+        patches: async () => ({ list: { ...list, series: [], patches: list.patches.slice(0, k) } }),
       };
       return observeProbe(o, spec, plan, `prefix-${k}`, progress);
     },

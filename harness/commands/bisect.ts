@@ -112,7 +112,7 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   const describe = (k: number) => {
     if (k === 0) return 'the base';
     const p = list.patches[k - 1]!;
-    return `"${p.title}" <${p.message.messageId}>`;
+    return `patch ${p.index}/${p.total ?? list.patches.length} "${p.title}" <${p.message.messageId}>`;
   };
   const lines = formatBisectResult(result, describe);
   if (result.lastGood && result.firstBadStep) lines.push(...sideBySide(result));
