@@ -35,10 +35,12 @@
 #define KSERIES_KTAP_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define KSFT_PASS 0
@@ -318,6 +320,37 @@ static inline void ktap_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * Reap a forked child within `ms`, SIGKILLing it if it is still running, so a
+ * probe never hangs on a stuck child. Returns the wait status, or -1.
+ */
+static inline int ktap_reap_child(pid_t pid, int ms)
+{
+	int64_t deadline = ktap_now_ms() + ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (ktap_now_ms() >= deadline)
+			break;
+		ktap_sleep_ms(5);
+	}
+	ktap_diag("child %d still running after %d ms: SIGKILL", (int)pid, ms);
+	kill(pid, SIGKILL);
+	deadline = ktap_now_ms() + 2000;
+	while (ktap_now_ms() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		ktap_sleep_ms(5);
+	}
+	return -1;
 }
 
 /*

@@ -296,33 +296,6 @@ static pid_t spawn(const char *path, int ring_fd)
 	return pid;
 }
 
-static int reap(pid_t pid)
-{
-	int64_t deadline = ktap_now_ms() + REAP_MS;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (ktap_now_ms() >= deadline)
-			break;
-		ktap_sleep_ms(5);
-	}
-	ktap_diag("child %d still running after %d ms: SIGKILL", (int)pid, REAP_MS);
-	kill(pid, SIGKILL);
-	deadline = ktap_now_ms() + 2000;
-	while (ktap_now_ms() < deadline) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		ktap_sleep_ms(5);
-	}
-	return -1;
-}
-
 /*
  * One run: ring created here (mode decides SQPOLL), child `path` of ABI
  * `child_abi` submits. Fills *o; returns 0, or -1 if the machinery (not
@@ -375,7 +348,7 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 	{
 		pid_t pid = spawn(path, r.fd);
 
-		status = pid > 0 ? reap(pid) : -1;
+		status = pid > 0 ? ktap_reap_child(pid, REAP_MS) : -1;
 	}
 	uring_close(&r);
 	ktap_diag("%s: child wait status 0x%x, stage %u, io_uring_enter %d, errno %d%s%s, child iovec %u bytes",

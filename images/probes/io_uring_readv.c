@@ -17,7 +17,7 @@
  * IORING_REGISTER_FILES and referenced by index with IOSQE_FIXED_FILE.
  *
  * Never hangs: every wait for a completion polls with a CLOCK_MONOTONIC
- * deadline (see wait_cqe), and the case fails with a diagnostic.
+ * deadline (see uring_wait_cqe in uring.h), and the case fails with a diagnostic.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -89,78 +89,6 @@ static int make_data_file(void)
 		off += (size_t)n;
 	}
 	return fd;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Wait for one CQE, at most WAIT_SECONDS. Each round reaps the CQ ring, then
- * calls io_uring_enter(IORING_ENTER_GETEVENTS) with min_complete = 0 (runs
- * pending completion work without blocking) and sleeps 1 ms.
- *
- * Why not a blocking min_complete = 1 wait: on 5.9 it can only be bounded by
- * a timer signal, and the kernels kseries builds may lack CONFIG_POSIX_TIMERS
- * (alarm()/setitimer() fail with ENOSYS). nanosleep and CLOCK_MONOTONIC
- * always work.
- *
- * Under SQPOLL, wake the poll thread whenever it has gone idle
- * (IORING_SQ_NEED_WAKEUP) while our SQE is still unconsumed.
- * Returns 0 with *cqe filled, or -errno.
- */
-static int wait_cqe(struct uring *r, int sqpoll, struct io_uring_cqe *cqe)
-{
-	const struct timespec tick = { 0, 1000 * 1000 };
-	int64_t deadline = now_ms() + WAIT_SECONDS * 1000;
-	int ret = 0, err, wakeups = 0, enters = 0;
-
-	for (;;) {
-		unsigned flags = IORING_ENTER_GETEVENTS;
-
-		if (uring_pop_cqe(r, cqe)) {
-			ret = 0;
-			break;
-		}
-		if (now_ms() >= deadline) {
-			ktap_diag("no CQE after %d s: sq head=%u tail=%u flags=0x%x, cq head=%u tail=%u",
-				  WAIT_SECONDS,
-				  __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE),
-				  *r->sq_tail,
-				  __atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE),
-				  *r->cq_head,
-				  __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE));
-			ret = -ETIMEDOUT;
-			break;
-		}
-		if (sqpoll &&
-		    __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) != *r->sq_tail &&
-		    (__atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_NEED_WAKEUP)) {
-			flags |= IORING_ENTER_SQ_WAKEUP;
-			wakeups++;
-		}
-		enters++;
-		errno = 0;
-		if (sys_io_uring_enter(r->fd, 0, 0, flags) < 0) {
-			err = errno;
-			if (err != EINTR && err != EAGAIN && err != EBUSY) {
-				ktap_diag_ret("io_uring_enter(GETEVENTS)", -1, err);
-				ret = -err;
-				break;
-			}
-		}
-		if (uring_pop_cqe(r, cqe)) {
-			ret = 0;
-			break;
-		}
-		nanosleep(&tick, NULL);
-	}
-	ktap_diag("waited with %d io_uring_enter call(s), %d SQ wakeup(s)", enters, wakeups);
-	return ret;
 }
 
 static void run_case(const char *name, int data_fd, int sqpoll, int fixed,
@@ -250,7 +178,7 @@ static void run_case(const char *name, int data_fd, int sqpoll, int fixed,
 			pass = 0;
 	}
 
-	ret = wait_cqe(&r, sqpoll, &cqe);
+	ret = uring_wait_cqe(&r, sqpoll, &cqe, WAIT_SECONDS * 1000);
 	if (ret < 0) {
 		ktap_fail(name, "no completion");
 		uring_close(&r);

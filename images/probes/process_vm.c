@@ -130,34 +130,6 @@ static __attribute__((noreturn)) void child_main(int cmd_fd, int rep_fd)
 	}
 }
 
-/* Reap the child within `ms`, killing it if needed. Returns the wait status or -1. */
-static int reap_child(pid_t pid, int ms)
-{
-	int64_t deadline = ktap_now_ms() + ms;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (ktap_now_ms() >= deadline)
-			break;
-		ktap_sleep_ms(5);
-	}
-	ktap_diag("child %d still running after %d ms: SIGKILL", (int)pid, ms);
-	kill(pid, SIGKILL);
-	deadline = ktap_now_ms() + 2000;
-	while (ktap_now_ms() < deadline) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		ktap_sleep_ms(5);
-	}
-	return -1;
-}
-
 int main(void)
 {
 	static struct iovec many[UIO_MAXIOV + 1];
@@ -201,7 +173,7 @@ int main(void)
 		for (c = 1; c < NCASES; c++)
 			ktap_skip(case_names[c], "no child");
 		if (pid > 0)
-			reap_child(pid, 100);
+			ktap_reap_child(pid, 100);
 		return ktap_exit();
 	}
 	ktap_ok("fork_child", "child pid %d; region A %p+%d, region B %p+%d", (int)pid,
@@ -227,7 +199,7 @@ int main(void)
 		for (c = 1; c < NCASES - 1; c++)
 			ktap_skip(case_names[c], "process_vm_readv: ENOSYS (no CONFIG_CROSS_MEMORY_ATTACH)");
 		write_full(cmd[1], "Q", 1);
-		status = reap_child(pid, 3000);
+		status = ktap_reap_child(pid, 3000);
 		ktap_result(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			    "child_exit", "wait status 0x%x", status);
 		return ktap_exit();
@@ -337,7 +309,7 @@ int main(void)
 
 	/* 6 */
 	write_full(cmd[1], "Q", 1);
-	status = reap_child(pid, 3000);
+	status = ktap_reap_child(pid, 3000);
 	ktap_result(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "child_exit", "wait status 0x%x", status);
 	close(cmd[1]);
