@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listProbes } from '../image/guest.ts';
-import { parseAdd } from '../image/initramfs.ts';
+import { parseAdd, planInitramfs } from '../image/initramfs.ts';
 import { ExitCode } from '../model/results.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
 import type { Stage } from '../run/pipeline.ts';
@@ -48,6 +48,10 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
   const known = await listProbes();
   const unknown = (probes ?? []).filter((p) => !known.includes(p));
   if (unknown.length > 0) throw usageError(`unknown probe ${unknown.join(', ')} (have: ${known.join(', ')})`);
+  // A payload the guest could not start is bad input now, not "No such file or directory" after a build.
+  for (const k of kernelsFor(abis)) {
+    await planInitramfs({ arch: k.arch, probes: probes ?? known, abis: k.abis, probeTimeoutSec: a.probeTimeout, execs: a.exec, execTimeoutSec: a.execTimeout, adds });
+  }
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
