@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ArchDef } from '../model/arch.ts';
 import { usageError, infraError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
+import { explainDropped } from './kconfig-why.ts';
 import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, type Kconfig } from './kconfig.ts';
 
 export interface ConfigRequest {
@@ -60,7 +61,8 @@ export async function configureKernel(req: ConfigRequest, run: CommandRunner = r
   const final = parseKconfig(configText);
   const dropped = findDropped(req.requested, final);
   if (dropped.length > 0) {
-    throw usageError(`olddefconfig dropped requested options: ${describeDropped(dropped)}`);
+    const why = await explainDropped(req.srcDir, req.arch.makeArch, dropped, final, run);
+    throw usageError(`olddefconfig dropped requested options: ${why ?? describeDropped(dropped)}`);
   }
   return { configText, final };
 }
