@@ -29,8 +29,9 @@ t.test('qemu command line: serial console, no reboot, kernel and initrd', async 
 t.test('reproducer holds the exact make and qemu lines', async (t) => {
   const s = reproducerScript(spec);
   t.match(s, /^#!\/bin\/sh/);
-  t.match(s, /make -C '\/src\/linux with space' O="\$B" ARCH=x86_64 olddefconfig/);
-  t.match(s, /CCACHE_DIR=\/c\/ccache make -C '\/src\/linux with space' O="\$B" ARCH=x86_64 -j2 'CC=ccache gcc' bzImage/);
+  t.match(s, /^SRC='\/src\/linux with space'$/m);
+  t.match(s, /make -C "\$SRC" O="\$B" ARCH=x86_64 olddefconfig/);
+  t.match(s, /CCACHE_DIR=\/c\/ccache make -C "\$SRC" O="\$B" ARCH=x86_64 -j2 'CC=ccache gcc' bzImage/);
   t.match(s, /exec qemu-system-x86_64 -accel tcg .* -kernel "\$KERNEL" -initrd "\$RUN\/initramfs.cpio" -append 'console=ttyS0 panic=-1 rdinit=\/init'/);
 });
 

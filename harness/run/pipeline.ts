@@ -19,7 +19,7 @@ import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
 import { bootKernel, qemuArgv } from '../qemu/runner.ts';
 import { runCommand } from '../util/proc.ts';
 import { formatDuration, Progress } from './progress.ts';
-import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, writeReproducer } from './rundir.ts';
+import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeReproducer } from './rundir.ts';
 
 const UNPATCHED: VariantPlan = {
   label: 'tree',
@@ -110,6 +110,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   let build: BuildResult;
   let buildSrc = tree.srcDir;
   let checkout: { dir: string; commit: string } | undefined;
+  let variantCommits: { repoDir: string; baseCommit: string; head: string } | undefined;
   // A tree without git history is built from its kseries worktree too, even
   // with no patches: then plain runs and every variant compile at one path
   // and share ccache, so only the first build of a tree is cold.
@@ -135,6 +136,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
         Object.assign(meta, { variant: `${v.label}/${v.name}`, branch: co.branch, baseCommit: co.baseCommit, head: co.head, applied: co.reports, sourceIdentity: co.tree.identity });
         buildSrc = co.tree.srcDir;
         checkout = { dir: co.tree.srcDir, commit: co.head };
+        variantCommits = { repoDir: co.repoDir, baseCommit: co.baseCommit, head: co.head };
         return buildFrom(co.tree);
       },
     );
@@ -175,6 +177,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   await writeReproducer(o.runDir, {
     srcDir: buildSrc,
     ...(checkout ? { checkout } : {}),
+    source: await recordSources(o.runDir, { spec: o.tree, tree, ...(variantCommits ? { variant: variantCommits } : {}) }),
     makeArch: o.arch.makeArch,
     buildArgs: build.buildArgs,
     buildEnv: build.buildEnv,
