@@ -12,6 +12,7 @@ import { sha256 } from '../util/hash.ts';
 import { runCommand, spawn, type CommandRunner } from '../util/proc.ts';
 import { buildErrorLines, isObjectLine } from './build-log.ts';
 import { configureKernel, makeArgv } from './configure.ts';
+import { buildFamily, configInputsHash, copyBuildDir, findSeed, gitTreeOf } from './seed.ts';
 import { formatKconfig, type Kconfig } from './kconfig.ts';
 import type { SourceTree } from './tree.ts';
 
@@ -86,12 +87,26 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
   let buildMs = 0;
   const entryName = (d: string) => join(d, 'build');
 
+  const family = buildFamily({ srcDir: req.tree.srcDir, arch: req.arch.name, requestedConfig: requestedText, compiler });
+  const sourceTree = gitTreeOf(req.tree.identity);
+
   const produced = await req.store.produce('builds', key, async (tmp) => {
     const buildDir = entryName(tmp);
-    await mkdir(buildDir, { recursive: true });
     const t0 = Date.now();
-    req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
-    await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
+    const configInputs = sourceTree ? await configInputsHash(run, req.tree.srcDir, sourceTree, req.arch.name, requestedText) : null;
+    const seed = sourceTree ? await findSeed({ store: req.store, family, sourceTree, repoDir: req.tree.srcDir, run }) : null;
+    if (seed) {
+      req.log?.(`starting from the build dir of ${seed.record.key} (${seed.distance} source file(s) differ)`);
+      await copyBuildDir(entryName(seed.dir), buildDir, run);
+    } else {
+      await mkdir(buildDir, { recursive: true });
+    }
+    if (seed && configInputs !== null && seed.record.configInputs === configInputs) {
+      req.log?.(`config inputs unchanged: keeping ${seed.record.key}'s .config`);
+    } else {
+      req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
+      await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
+    }
     configMs = Date.now() - t0;
     req.log?.(`building ${req.arch.imageTarget} with ${plan.buildArgs.slice(0, -1).join(' ')}${plan.env.CCACHE_DIR ? '' : ' (ccache missing: cold build)'}`);
     const entryLog = join(tmp, 'build.log');
@@ -105,7 +120,14 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     await copyFile(join(buildDir, '.config'), join(tmp, 'config'));
     await writeFile(
       join(tmp, 'entry.json'),
-      JSON.stringify({ key, tree: req.tree.identity, patches: req.patchesId, arch: req.arch.name, compiler, configMs, buildMs, at: new Date().toISOString() }, null, 2),
+      JSON.stringify(
+        {
+          key, tree: req.tree.identity, patches: req.patchesId, arch: req.arch.name, compiler, configMs, buildMs, at: new Date().toISOString(),
+          family, ...(sourceTree ? { sourceTree } : {}), ...(configInputs !== null ? { configInputs } : {}), ...(seed ? { seededFrom: seed.record.key, seedDistance: seed.distance } : {}),
+        },
+        null,
+        2,
+      ),
     );
   });
 

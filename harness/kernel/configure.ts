@@ -1,6 +1,6 @@
 // Config stage: tinyconfig, then the requested fragments and additions merged
 // over it, then olddefconfig; every requested option must survive.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchDef } from '../model/arch.ts';
 import { usageError, infraError } from '../util/errors.ts';
@@ -52,12 +52,21 @@ export async function configureKernel(req: ConfigRequest, run: CommandRunner = r
       throw infraError(`make ${target} failed: ${why}`);
     }
   };
-  await make('tinyconfig');
   const dotConfig = join(req.buildDir, '.config');
+  // In a reused build dir an identical .config must keep its mtime, or make
+  // would run syncconfig and recompile what depends on the config.
+  const kept = join(req.buildDir, '.config.kseries-kept');
+  const previous = await readFile(dotConfig, 'utf8').catch(() => null);
+  if (previous !== null) await rename(dotConfig, kept); // tinyconfig starts from nothing
+  await make('tinyconfig');
   const tiny = parseKconfig(await readFile(dotConfig, 'utf8'));
   await writeFile(dotConfig, formatKconfig(mergeKconfig(tiny, req.requested)));
   await make('olddefconfig');
   const configText = await readFile(dotConfig, 'utf8');
+  if (previous !== null) {
+    if (previous === configText) await rename(kept, dotConfig);
+    else await rm(kept, { force: true });
+  }
   const final = parseKconfig(configText);
   const dropped = findDropped(req.requested, final);
   if (dropped.length > 0) {
