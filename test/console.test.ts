@@ -6,6 +6,7 @@ import { hasPrintkTimestamp, kernelMessage, stripPrintkTimestamp } from '../harn
 import { findKtapStart, parseKtap, splitProbeId } from '../harness/console/ktap.ts';
 import { classifyConsole, spanAt } from '../harness/console/classify.ts';
 import { exitCodeFor, parseConsole, statusFor } from '../harness/console/parse-console.ts';
+import { formatResultTable } from '../harness/report/summary.ts';
 
 const FW = '\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01H';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/console/${name}`, import.meta.url), 'utf8');
@@ -497,4 +498,14 @@ t.test('status and exit-code rules', async t => {
   t.equal(exitCodeFor({ ...base, probes: [p('TIMEOUT')] }), 124, 'a probe the init killed is a timeout');
   t.equal(exitCodeFor({ ...base, probes: [p('PASS'), p('SKIP')] }), 0);
   t.equal(exitCodeFor({ ...base, status: 'INFRA' }), 3);
+});
+
+t.test('a log ending in 200,000 comment lines parses (no argument-spread stack overflow)', async t => {
+  const many = (prefix: string) => Array.from({ length: 200_000 }, (_, i) => `${prefix}# chatter ${i}`);
+  const top = parseConsole(['KTAP version 1', '1..1', 'ok 1 a:compat', ...many(''), 'reboot: Power down'].join('\n'));
+  t.equal(top.status, 'PASS');
+  t.equal(exitCodeFor(top), ExitCode.OK);
+  t.equal(formatResultTable(top).at(-1), 'Status: PASS (exit 0)');
+  const inside = parseConsole(['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: a:compat', '    1..1', '    ok 1 x', ...many('    '), 'ok 1 a:compat'].join('\n'));
+  t.equal(inside.probes[0]?.diagnostics.length, 200_000, 'trailing subtest comments kept as the probe diagnostics');
 });

@@ -218,6 +218,11 @@ function commentText(raw: string): string {
   return raw.replace(/^\s*#\s?/, '').trimEnd();
 }
 
+/** to.push(...from) without spreading: a log can end in 10^5+ comment lines, more than a call's argument limit. */
+function append<T>(to: T[], from: readonly T[]): void {
+  for (const x of from) to.push(x);
+}
+
 // --- building probes from parser events ------------------------------------
 
 interface OpenSubtest {
@@ -309,7 +314,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   parser.on('plan', (p: { start: number; end: number }) => {
     doc.plan = { start: p.start, end: p.end };
     // Comments before the plan describe the run, not the first probe.
-    doc.comments.push(...topPending);
+    append(doc.comments, topPending);
     topPending = [];
   });
 
@@ -411,7 +416,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     addUnfinished(sub);
   }
 
-  doc.comments.push(...topPending);
+  append(doc.comments, topPending);
   const planned = doc.plan ? Math.max(0, doc.plan.end - doc.plan.start + 1) : undefined;
   doc.complete =
     planned !== undefined &&
