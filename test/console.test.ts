@@ -7,6 +7,7 @@ import { findKtapStart, parseKtap, splitProbeId } from '../harness/console/ktap.
 import { classifyConsole, spanAt } from '../harness/console/classify.ts';
 import { exitCodeFor, parseConsole, statusFor } from '../harness/console/parse-console.ts';
 import { formatResultTable } from '../harness/report/summary.ts';
+import { hangMarkLine, readHangMark } from '../harness/qemu/hang-mark.ts';
 
 const FW = '\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01H';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/console/${name}`, import.meta.url), 'utf8');
@@ -387,24 +388,41 @@ t.test('fixture panic-truncated', async t => {
 
 t.test('fixture silent-hang', async t => {
   const text = fixture('silent-hang.log');
-  const hung = parseConsole(text, { hang: 'silence' });
+  const hung = parseConsole(text);
   t.equal(hung.status, 'TIMEOUT');
   t.equal(exitCodeFor(hung), ExitCode.TIMEOUT);
   t.same([hung.complete, hung.poweredOff], [false, false]);
   t.same(hung.findings, [
     { kind: 'truncated', line: 121, text: 'KTAP output ended after 5 of 6 planned result(s)', probe: 'io_uring_readv:native64' },
-    { kind: 'hang', line: 0, text: 'guest hung: no console output for too long, QEMU was killed', probe: 'io_uring_readv:native64' },
+    { kind: 'hang', line: 122, text: 'guest hung: no console output for 180 s; QEMU was killed', probe: 'io_uring_readv:native64' },
   ]);
-  t.same(kinds(probe(hung, 'io_uring_readv:native64')), ['truncated', 'hang']);
-  t.equal(probe(hung, 'io_uring_readv:native64').status, 'CRASHED');
+  const p = probe(hung, 'io_uring_readv:native64');
+  t.same(kinds(p), ['truncated', 'hang']);
+  t.same([p.status, p.reason], ['TIMEOUT', 'guest hung: no console output for 180 s; QEMU was killed'], 'the probe line says what the run says');
 
-  const overall = parseConsole(text, { hang: 'overall' });
-  t.equal(overall.findings.at(-1)?.text, 'guest hung: overall boot timeout expired, QEMU was killed');
+  const overall = parseConsole(text.replace(/kseries-runner: .*\r\n$/, `${hangMarkLine('overall', 600_000)}\r\n`));
+  t.equal(overall.findings.at(-1)?.text, 'guest hung: overall boot timeout of 600 s expired; QEMU was killed');
+  t.equal(exitCodeFor(overall), ExitCode.TIMEOUT);
 
-  const noFlag = parseConsole(text);
-  t.equal(noFlag.status, 'CRASHED', 'without the runner flag it is a truncated console');
-  t.equal(exitCodeFor(noFlag), ExitCode.KERNEL_PROBLEM);
-  t.same(kinds(noFlag), ['truncated']);
+  const noMark = parseConsole(text.replace(/kseries-runner: .*\r\n$/, ''));
+  t.equal(noMark.status, 'CRASHED', 'without the runner\'s mark it is a truncated console');
+  t.equal(exitCodeFor(noMark), ExitCode.KERNEL_PROBLEM);
+  t.same(kinds(noMark), ['truncated']);
+  t.equal(probe(noMark, 'io_uring_readv:native64').status, 'CRASHED');
+});
+
+t.test('a hung --exec gets one answer: the runner\'s mark makes the saved log say TIMEOUT/124', async t => {
+  const head = ['KTAP version 1', '# kseries-init: uname 6.1.0 x86_64', '1..2', '    KTAP version 1', '    # Subtest: a:native64', '    1..1', '    ok 1 x', 'ok 1 a:native64', '    KTAP version 1', '    # Subtest: exec:repro', '    # repro: iteration 1'];
+  // What the runner writes after a partial line, and what it wrote before this fix (nothing).
+  const killed = parseConsole([...head, `    # repro: iter${'\r\n'}${hangMarkLine('overall', 300_000)}`, ''].join('\r\n'));
+  const ex = probe(killed, 'exec:repro');
+  t.same([ex.status, killed.status, exitCodeFor(killed)], ['TIMEOUT', 'TIMEOUT', ExitCode.TIMEOUT]);
+  t.same(kinds(ex), ['truncated', 'hang']);
+  t.same(probe(killed, 'a:native64').findings, [], 'the finished probe is not blamed');
+  const crashed = parseConsole([...head, '[    9.0] Kernel panic - not syncing: hung_task: blocked tasks', hangMarkLine('silence', 120_000)].join('\n'));
+  t.same([probe(crashed, 'exec:repro').status, crashed.status, exitCodeFor(crashed)], ['CRASHED', 'CRASHED', ExitCode.KERNEL_PROBLEM], 'a panic before the kill is still the crash');
+  t.equal(readHangMark('kseries-runner: killed QEMU (silence): no console output for 120 s')?.kind, 'silence');
+  t.equal(readHangMark('    # kseries-runner: killed QEMU (silence): x'), undefined, 'only a line of its own');
 });
 
 t.test('fixture kselftest-tap13', async t => {
