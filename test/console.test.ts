@@ -527,3 +527,86 @@ t.test('a log ending in 200,000 comment lines parses (no argument-spread stack o
   const inside = parseConsole(['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: a:compat', '    1..1', '    ok 1 x', ...many('    '), 'ok 1 a:compat'].join('\n'));
   t.equal(inside.probes[0]?.diagnostics.length, 200_000, 'trailing subtest comments kept as the probe diagnostics');
 });
+
+t.test('fixture kselftest-nested-fail: a "# not ok" under an "ok" entry fails it and the run', async t => {
+  const r = parseConsole(fixture('kselftest-nested-fail.log'));
+  t.same(
+    r.probes.map(p => [p.id, p.status, p.reason]),
+    [
+      ['selftests: net: reuseport_bpf', 'FAIL', 'nested failure: not ok reuseport_bpf.ipv4_tcp'],
+      ['selftests: net: so_txtime', 'PASS', undefined],
+      ['selftests: net: tls', 'PASS', undefined],
+    ],
+  );
+  t.equal(r.status, 'FAIL');
+  t.equal(exitCodeFor(r), ExitCode.PROBE_FAILED);
+  t.same([r.complete, r.poweredOff, r.findings], [true, true, []]);
+});
+
+t.test('nested failures at any depth fail the entry; XFAIL, SKIP and TODO do not', async t => {
+  const r = parseConsole(
+    [
+      'KTAP version 1',
+      '1..4',
+      // a case failed, the probe's own line says ok
+      '    KTAP version 1',
+      '    # Subtest: a:compat',
+      '    1..2',
+      '    ok 1 x',
+      '    not ok 2 y # exit=1',
+      'ok 1 a:compat',
+      // three levels down, under an exec that exited 0
+      '    KTAP version 1',
+      '    # Subtest: exec:runner',
+      '    1..1',
+      '        KTAP version 1',
+      '        # Subtest: suite',
+      '        1..1',
+      '            KTAP version 1',
+      '            # Subtest: group',
+      '            1..1',
+      '            not ok 1 deep_case',
+      '        ok 1 group',
+      '    ok 1 suite',
+      'ok 2 exec:runner',
+      // expected failures and excused ones
+      '    KTAP version 1',
+      '    # Subtest: exec:xfail',
+      '    1..4',
+      '    ok 1 # XFAIL no name, as ksft_test_result_xfail prints it',
+      '    ok 2 named # XFAIL: known bug',
+      '    not ok 3 later # TODO',
+      '    # not ok 4 nested_skip # SKIP no device',
+      '    ok 4 last',
+      'ok 3 exec:xfail',
+      // a SKIP line over a nested failure is a failure
+      '    KTAP version 1',
+      '    # Subtest: exec:skipper',
+      '    1..0 # SKIP says it skipped',
+      '    # # not ok 1 but it ran and failed',
+      'ok 4 exec:skipper # SKIP says it skipped',
+    ].join('\n'),
+  );
+  t.same(
+    r.probes.map(p => [p.id, p.status, p.reason]),
+    [
+      ['a:compat', 'FAIL', 'nested failure: not ok y # exit=1'],
+      ['exec:runner', 'FAIL', 'nested failure: suite > group > not ok deep_case'],
+      ['exec:xfail', 'PASS', undefined],
+      ['exec:skipper', 'FAIL', 'nested failure: not ok but it ran and failed; says it skipped'],
+    ],
+  );
+  t.same(probe(r, 'exec:runner').cases.map(c => [c.name, c.status, c.reason]), [['suite', 'FAIL', 'nested failure: group > not ok deep_case']]);
+  t.same(
+    probe(r, 'exec:xfail').cases.map(c => [c.name, c.status, c.reason]),
+    [
+      ['#1', 'PASS', 'XFAIL no name, as ksft_test_result_xfail prints it'],
+      ['named', 'PASS', 'XFAIL known bug'],
+      ['later', 'SKIP', 'TODO'],
+      ['last', 'PASS', undefined],
+    ],
+    'XFAIL is read as the directive, not glued to the name',
+  );
+  t.equal(r.status, 'FAIL');
+  t.equal(exitCodeFor(r), ExitCode.PROBE_FAILED);
+});

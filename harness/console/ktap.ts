@@ -13,7 +13,9 @@
 
 import { Parser, type Result } from 'tap-parser';
 import type { ProbeCase, ProbeResult, Status } from '../model/results.ts';
+import { caseStatus, outcomeOf, probeStatus, withNested } from './directives.ts';
 import type { ConsoleLine } from './lines.ts';
+import { NestedFailures } from './nested.ts';
 import { stripPrintkTimestamp } from './printk.ts';
 
 /** Console lines during which a probe's subtest was open. */
@@ -131,77 +133,6 @@ class TapLineFilter {
   }
 }
 
-// --- directives and statuses ------------------------------------------------
-
-interface Outcome {
-  name: string;
-  ok: boolean;
-  kind: 'pass' | 'fail' | 'skip' | 'todo' | 'timeout' | 'xfail' | 'error';
-  /** Directive text after its keyword ("after 30 s"), or an unknown directive as printed ("exit=1"). */
-  reason?: string;
-}
-
-// tap-parser only knows SKIP and TODO (and time=); any other directive is
-// left glued to the name, e.g. "exec:repro # TIMEOUT after 30 s".
-function outcomeOf(r: Result): Outcome {
-  const text = (v: string | boolean): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-  const ok = r.ok;
-  if (r.skip !== false) return { name: r.name, ok, kind: 'skip', reason: text(r.skip) };
-  if (r.todo !== false) return { name: r.name, ok, kind: 'todo', reason: text(r.todo) };
-  const m = /^(.*?)\s+#\s*(.*)$/.exec(r.name);
-  if (!m) return { name: r.name, ok, kind: ok ? 'pass' : 'fail' };
-  const name = m[1]!;
-  const directive = m[2]!.trim();
-  const d = /^(TIMEOUT|XFAIL|ERROR)\b\s*(.*)$/i.exec(directive);
-  const keyword = d?.[1]?.toUpperCase();
-  const rest = d?.[2] || undefined;
-  if (keyword === 'TIMEOUT' && !ok) return { name, ok, kind: 'timeout', reason: rest };
-  if (keyword === 'ERROR' && !ok) return { name, ok, kind: 'error', reason: rest };
-  if (keyword === 'XFAIL' && ok) return { name, ok, kind: 'xfail', reason: rest };
-  return { name, ok, kind: ok ? 'pass' : 'fail', reason: directive || undefined };
-}
-
-/** Probe status: ok → PASS; SKIP → SKIP; not ok # TIMEOUT → TIMEOUT; other not ok → FAIL. */
-function probeStatus(o: Outcome): { status: Status; reason?: string } {
-  switch (o.kind) {
-    case 'skip':
-      return { status: 'SKIP', reason: o.reason };
-    case 'timeout':
-      return { status: 'TIMEOUT', reason: o.reason };
-    case 'pass':
-    case 'fail':
-      return { status: o.kind === 'pass' ? 'PASS' : 'FAIL', reason: o.reason };
-    default:
-      return caseStatus(o);
-  }
-}
-
-/**
- * Case status (PASS/FAIL/SKIP only). A case TIMEOUT/ERROR is a FAIL with the
- * directive kept in the reason; XFAIL is a PASS; "ok # TODO" is a PASS, and
- * "not ok # TODO" a known failure that must not fail the run but was not
- * verified either → SKIP.
- */
-function caseStatus(o: Outcome): { status: ProbeCase['status']; reason?: string } {
-  const tagged = (tag: string) => (o.reason ? `${tag} ${o.reason}` : tag);
-  switch (o.kind) {
-    case 'pass':
-      return { status: 'PASS', reason: o.reason };
-    case 'fail':
-      return { status: 'FAIL', reason: o.reason };
-    case 'skip':
-      return { status: 'SKIP', reason: o.reason };
-    case 'timeout':
-      return { status: 'FAIL', reason: tagged('TIMEOUT') };
-    case 'error':
-      return { status: 'FAIL', reason: tagged('ERROR') };
-    case 'xfail':
-      return { status: 'PASS', reason: tagged('XFAIL') };
-    case 'todo':
-      return { status: o.ok ? 'PASS' : 'SKIP', reason: tagged('TODO') };
-  }
-}
-
 /** TAP 13 YAML diagnostics as "key: value" lines. */
 function yamlLines(diag: unknown): string[] {
   if (diag === null || typeof diag !== 'object') return [];
@@ -259,6 +190,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   doc.viaPrintk = start.viaPrintk;
 
   const parser = new Parser();
+  const nested = new NestedFailures(parser); // before our own listeners: see nested.ts
   let currentLine = doc.headerLine; // console line being fed; tap-parser events fire synchronously
   let topResults = 0;
   // Top-level comments since the previous result: they precede (belong to) the next result.
@@ -340,9 +272,10 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
       if (KMSG_PREFIX.test(text)) sub.kmsg.push(text.replace(KMSG_PREFIX, ''));
       else sub.pending.push(text);
     });
+    const below = NestedFailures.of(child);
     child.on('assert', (r: Result) => {
       const o = outcomeOf(r);
-      const c: ProbeCase = { name: o.name, ...caseStatus(o), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
+      const c: ProbeCase = { name: o.name || `#${r.id}`, ...withNested(o, caseStatus(o), below?.lastBelow), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
       if (c.reason === undefined) delete c.reason;
       sub.cases.push(c);
       sub.pending = [];
@@ -370,7 +303,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     const o = outcomeOf(r);
     const id = o.name || sub?.name || `#${r.id || topResults}`;
     const span = sub ? { start: sub.start, end: line } : { start: where?.regionStart ?? line, end: line };
-    addProbe(id, probeStatus(o), span, sub, yamlLines(r.diag));
+    addProbe(id, withNested(o, probeStatus(o), nested.lastBelow), span, sub, yamlLines(r.diag));
   });
 
   const filter = new TapLineFilter();
