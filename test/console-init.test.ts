@@ -30,7 +30,7 @@ t.test('a child whose TAP has "not ok" at any depth but exits 0 is not ok on the
     ['exec:kselftest', "printf 'TAP version 13\\n1..1\\n# selftests: x: y\\n# TAP version 13\\n# 1..2\\n# ok 1 first\\n# not ok 2 second\\nok 1 selftests: x: y\\n'"],
     ['exec:deep', "printf 'KTAP version 1\\n1..1\\n    KTAP version 1\\n    # Subtest: s\\n    1..1\\n    not ok 1 inner\\nok 1 s\\n'"],
     ['exec:excused', "printf '1..3\\nnot ok 1 a # SKIP no device\\nnot ok 2 b # TODO later\\nok 3 # XFAIL known\\n'"],
-    ['exec:skipped', "printf '1..1\\n# not ok 1 z\\n'; exit 4"],
+    ['exec:skipped', "printf '1..0 # SKIP no device\\n# not ok 1 z\\n'; exit 4"],
   ]);
   const lines = text.split('\n');
   t.ok(lines.includes('not ok 1 exec:flat # exit status 0 but its TAP has: not ok 2 b'), 'directive cut from the quote');

@@ -610,3 +610,39 @@ t.test('nested failures at any depth fail the entry; XFAIL, SKIP and TODO do not
   t.equal(r.status, 'FAIL');
   t.equal(exitCodeFor(r), ExitCode.PROBE_FAILED);
 });
+
+t.test('plan violations are "plan" findings on the entry they occur in, exit 4 like truncation', async t => {
+  const check = (lines: string[], probes: [string, string, string?][], findings: [string, number, string][], what: string) => {
+    const r = parseConsole(lines.join('\n'));
+    t.same(r.probes.map(p => [p.id, p.status, p.reason]), probes.map(([id, s, reason]) => [id, s, reason]), `${what}: probes`);
+    t.same(r.findings.map(f => [f.probe, f.line, f.text]), findings, `${what}: findings`);
+    t.ok(r.findings.every(f => f.kind === 'plan'), `${what}: kind plan`);
+    t.same([r.status, exitCodeFor(r)], ['CRASHED', ExitCode.KERNEL_PROBLEM], `${what}: CRASHED, exit 4`);
+    for (const [id] of findings) t.equal(probe(r, id).findings[0]?.kind, 'plan', `${what}: on ${id}`);
+  };
+  check(['KTAP version 1', '1..1', 'ok 1 a', 'ok 2 b'], [['a', 'PASS'], ['b', 'FAIL', 'plan: 2 results for a plan of 1 (1..1)']], [['b', 4, '2 results for a plan of 1 (1..1)']], 'more than planned');
+  check(['TAP version 13', 'ok 1 a', 'ok 2 b', '1..1'], [['a', 'PASS'], ['b', 'FAIL', 'plan: 2 results for a plan of 1 (1..1)']], [['b', 3, '2 results for a plan of 1 (1..1)']], 'trailing plan');
+  check(['KTAP version 1', '1..2', 'ok 1 a', 'ok 1 b'], [['a', 'PASS'], ['b', 'FAIL', 'plan: test number 1 appears more than once']], [['b', 4, 'test number 1 appears more than once']], 'duplicate');
+  check(
+    ['KTAP version 1', '1..3', 'ok 1 a', 'ok 3 b', 'ok 2 c'],
+    [['a', 'PASS'], ['b', 'FAIL', 'plan: test number 3 out of sequence (expected 2)'], ['c', 'FAIL', 'plan: test number 2 out of sequence (expected 4)']],
+    [['b', 4, 'test number 3 out of sequence (expected 2)'], ['c', 5, 'test number 2 out of sequence (expected 4)']],
+    'out of sequence',
+  );
+  check(
+    ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s:compat', '    1..3', '    ok 1 x', '    ok 2 y', 'ok 1 s:compat'],
+    [['s:compat', 'FAIL', 'plan: planned 3 result(s), got 2']],
+    [['s:compat', 8, 'planned 3 result(s), got 2']],
+    'subtest plan not met',
+  );
+  check(
+    ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: exec:k', '    1..1', '        KTAP version 1', '        # Subtest: t', '        1..2', '        ok 1 q', '        ok 1 r', '    ok 1 t', 'ok 1 exec:k'],
+    [['exec:k', 'FAIL', 'plan: t: test number 1 appears more than once']],
+    [['exec:k', 12, 't: test number 1 appears more than once']],
+    'two levels down',
+  );
+  const cut = parseConsole(['KTAP version 1', '1..2', '    KTAP version 1', '    # Subtest: s', '    1..3', '    ok 1 x'].join('\n'));
+  t.same(kinds(cut), ['truncated'], 'a subtest cut short is truncation, not also a plan violation');
+  const numberless = parseConsole(['TAP version 13', '1..2', 'ok a', 'ok b'].join('\n'));
+  t.same([numberless.status, numberless.findings], ['PASS', []], 'test numbers may be left out');
+});

@@ -15,7 +15,7 @@ import { Parser, type Result } from 'tap-parser';
 import type { ProbeCase, ProbeResult, Status } from '../model/results.ts';
 import { caseStatus, outcomeOf, probeStatus, withNested } from './directives.ts';
 import type { ConsoleLine } from './lines.ts';
-import { NestedFailures } from './nested.ts';
+import { NestedTracker } from './nested.ts';
 import { stripPrintkTimestamp } from './printk.ts';
 
 /** Console lines during which a probe's subtest was open. */
@@ -52,6 +52,8 @@ export interface KtapDocument {
   lastLine: number;
   /** Comments not belonging to any probe (before the plan, after the last result), e.g. "kseries-init: uname …". */
   comments: string[];
+  /** Plan violations (more/fewer results than planned, duplicate or out-of-sequence numbers), by the entry they occur in. */
+  planIssues: { probeIndex: number; text: string }[];
 }
 
 const ABIS = new Set(['compat', 'native64', 'native32']);
@@ -154,6 +156,12 @@ function append<T>(to: T[], from: readonly T[]): void {
   for (const x of from) to.push(x);
 }
 
+/** An entry that broke its plan cannot pass (or skip): FAIL, the first violation as the reason. */
+function withPlanIssues<S extends { status: Status; reason?: string }>(s: S, issues: readonly string[]): S {
+  if (issues.length === 0 || (s.status !== 'PASS' && s.status !== 'SKIP')) return s;
+  return { ...s, status: 'FAIL', reason: `plan: ${issues[0]}` };
+}
+
 // --- building probes from parser events ------------------------------------
 
 interface OpenSubtest {
@@ -181,6 +189,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     tapLines: new Set(),
     lastLine: lines.at(-1)?.no ?? 0,
     comments: [],
+    planIssues: [],
   };
   const start = findKtapStart(lines);
   if (!start) return doc;
@@ -190,7 +199,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   doc.viaPrintk = start.viaPrintk;
 
   const parser = new Parser();
-  const nested = new NestedFailures(parser); // before our own listeners: see nested.ts
+  const nested = new NestedTracker(parser); // before our own listeners: see nested.ts
   let currentLine = doc.headerLine; // console line being fed; tap-parser events fire synchronously
   let topResults = 0;
   // Top-level comments since the previous result: they precede (belong to) the next result.
@@ -272,10 +281,10 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
       if (KMSG_PREFIX.test(text)) sub.kmsg.push(text.replace(KMSG_PREFIX, ''));
       else sub.pending.push(text);
     });
-    const below = NestedFailures.of(child);
+    const below = NestedTracker.of(child);
     child.on('assert', (r: Result) => {
       const o = outcomeOf(r);
-      const c: ProbeCase = { name: o.name || `#${r.id}`, ...withNested(o, caseStatus(o), below?.lastBelow), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
+      const c: ProbeCase = { name: o.name || `#${r.id}`, ...withNested(o, caseStatus(o), below?.last.failure), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
       if (c.reason === undefined) delete c.reason;
       sub.cases.push(c);
       sub.pending = [];
@@ -303,7 +312,9 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     const o = outcomeOf(r);
     const id = o.name || sub?.name || `#${r.id || topResults}`;
     const span = sub ? { start: sub.start, end: line } : { start: where?.regionStart ?? line, end: line };
-    addProbe(id, withNested(o, probeStatus(o), nested.lastBelow), span, sub, yamlLines(r.diag));
+    const { failure, plan } = nested.last;
+    for (const text of plan) doc.planIssues.push({ probeIndex: doc.probes.length, text });
+    addProbe(id, withPlanIssues(withNested(o, probeStatus(o), failure), plan), span, sub, yamlLines(r.diag));
   });
 
   const filter = new TapLineFilter();
@@ -343,6 +354,15 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     parser.write(text + '\n');
   }
   parser.end();
+  // The top level's count (a subtest's is checked in nested.ts): the first
+  // result past the plan carries it. Fewer results than planned is truncation.
+  const planned = doc.plan ? Math.max(0, doc.plan.end - doc.plan.start + 1) : undefined;
+  const extra = planned !== undefined && topResults > planned ? doc.probes[planned] : undefined;
+  if (extra) {
+    const text = `${topResults} results for a plan of ${planned} (${doc.plan!.start}..${doc.plan!.end})`;
+    doc.planIssues.push({ probeIndex: planned!, text });
+    Object.assign(extra, withPlanIssues(extra, [text]));
+  }
   for (const sub of subtests) {
     if (sub.completed) continue;
     sub.trailing = sub.pending;
@@ -350,7 +370,6 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   }
 
   append(doc.comments, topPending);
-  const planned = doc.plan ? Math.max(0, doc.plan.end - doc.plan.start + 1) : undefined;
   doc.complete =
     planned !== undefined &&
     topResults >= planned &&

@@ -40,6 +40,10 @@ export function parseConsole(text: string): ConsoleResult {
   const lines = hang ? all.filter(l => l.no !== hang.line) : all;
   const doc = parseKtap(lines);
   const { findings, poweredOff } = classifyConsole(lines, { spans: doc.spans, tapLines: doc.tapLines });
+  for (const { probeIndex, text } of doc.planIssues) {
+    const span = doc.spans.find(s => s.probeIndex === probeIndex);
+    if (span) findings.push({ kind: 'plan', line: span.end ?? span.start, text, probe: span.id });
+  }
 
   // Whatever was running when the console stopped gets the blame for
   // truncation and hangs.

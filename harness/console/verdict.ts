@@ -6,7 +6,7 @@ import { ExitCode, type ExitCodeValue, type Finding, type FindingKind, type Prob
 import { CRASH_KINDS } from './classify.ts';
 
 /** Kinds that mean the KTAP document cannot be trusted to be whole (→ CRASHED, exit 4). */
-export const BROKEN_KTAP_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>(['truncated']);
+export const BROKEN_KTAP_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>(['truncated', 'plan']);
 
 export interface VerdictFacts {
   findings: readonly Finding[];
