@@ -489,7 +489,7 @@ t.test('fixture skip-timeout', async t => {
   });
   t.same(probe(r, 'io_uring_setup:native64').cases.map(c => c.status), ['SKIP', 'SKIP', 'SKIP']);
   const ex = probe(r, 'exec:repro');
-  t.same([ex.probe, ex.abi], ['exec:repro', '']);
+  t.same([ex.probe, ex.abi], ['exec:repro', 'x86_64'], 'an --exec entry runs on the guest arch the init reported');
   t.same(ex.cases, []);
   t.same(ex.diagnostics, ['repro: racing readv against close on fd 3', 'repro: iteration 1000', 'kseries-init: pid 54 killed by signal 9 (SIGKILL) after 30.01 s']);
   t.same(ex.kmsg, ["process 'repro' started with executable stack"]);

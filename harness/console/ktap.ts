@@ -65,6 +65,22 @@ export function splitProbeId(id: string): { probe: string; abi: string } {
   return { probe: id, abi: '' };
 }
 
+const INIT_UNAME = /^kseries-init: uname \S+ (\S+)$/;
+
+/**
+ * The guest architecture the init reported ("kseries-init: uname 6.1.0
+ * i686" → "i386"): the ABI of entries that have none of their own (--exec
+ * programs run natively), so one program run on two kernels is two rows,
+ * not one row with two answers. undefined for a log from another producer.
+ */
+export function guestArch(comments: readonly string[]): string | undefined {
+  for (const c of comments) {
+    const m = INIT_UNAME.exec(c);
+    if (m) return /^i[3-6]86$/.test(m[1]!) ? 'i386' : m[1]!;
+  }
+  return undefined;
+}
+
 // --- finding the document -------------------------------------------------
 
 // Searched anywhere in the line (not anchored at its start): the header may be
@@ -370,6 +386,8 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   }
 
   append(doc.comments, topPending);
+  const arch = guestArch(doc.comments);
+  if (arch) for (const p of doc.probes) if (p.abi === '') p.abi = arch;
   doc.complete =
     planned !== undefined &&
     topResults >= planned &&
