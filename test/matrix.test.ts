@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ConsoleResult, ProbeResult, Status } from '../harness/model/results.ts';
-import { parseConsole } from '../harness/console/parse-console.ts';
+import { exitCodeFor, parseConsole } from '../harness/console/parse-console.ts';
 import { buildMatrix, formatMatrix, mergeResults } from '../harness/report/matrix.ts';
 import { kernelsFor } from '../harness/run/variants-run.ts';
 
@@ -103,4 +103,13 @@ t.test('a real gap is still MISSING: a reported pair one variant lacks', async (
   const m = buildMatrix([{ variant: 'base', result: result([probe('p', 'compat', 'PASS'), probe('q', 'native64', 'PASS')]) }, { variant: 'v', result: result([probe('p', 'compat', 'PASS')]) }], 'base');
   t.same(m.rows, [{ probe: 'p', abi: 'compat' }, { probe: 'q', abi: 'native64' }], 'no p:native64 or q:compat rows');
   t.same(m.cells.map((c) => `${c.variant} ${c.probe}:${c.abi} ${c.status}`), ['base p:compat PASS', 'base q:native64 PASS', 'v p:compat PASS', 'v q:native64 MISSING']);
+});
+
+t.test('a merged status climbs the same ladder as its exit code', async (t) => {
+  const hung: ConsoleResult = { ...result([probe('p', 'compat', 'TIMEOUT')], 'TIMEOUT'), complete: false, findings: [{ kind: 'hang', line: 9, text: 'guest hung' }] };
+  const cut: ConsoleResult = { ...result([probe('p', 'native32', 'CRASHED')], 'CRASHED'), complete: false, findings: [{ kind: 'truncated', line: 5, text: 'ended' }] };
+  const m = mergeResults([hung, cut]);
+  t.same([m.status, exitCodeFor(m)], ['TIMEOUT', 124], 'a hang outranks truncation in both');
+  t.equal(mergeResults([result([]), { ...result([]), status: 'INFRA' }]).status, 'INFRA');
+  t.equal(mergeResults([result([probe('p', 'compat', 'PASS')]), result([probe('p', 'native32', 'SKIP')])]).status, 'PASS');
 });

@@ -3,6 +3,7 @@
 // the guest arch that ran it), so a MISSING cell is one another variant has.
 // A cell is marked when it differs from the base variant in the same column,
 // and when compat differs from native32 for the same variant.
+import { verdictFor } from '../console/verdict.ts';
 import type { ConsoleResult, Finding, ProbeResult, Status } from '../model/results.ts';
 
 export interface MatrixRun {
@@ -39,18 +40,20 @@ export function fingerprint(p: ProbeResult): string {
   return [p.status, ...p.cases.map((c) => `${c.name}=${c.status}`)].join(' ');
 }
 
-/** Several kernels' results for one variant (x86_64 for compat/native64, i386 for native32) as one. */
+/**
+ * Several kernels' results for one variant (x86_64 for compat/native64, i386
+ * for native32) as one. Its status climbs the same ladder as one console's
+ * (so it agrees with exitCodeFor); INFRA, decided before any console, stands.
+ */
 export function mergeResults(parts: readonly ConsoleResult[]): ConsoleResult {
-  const rank: Status[] = ['PASS', 'SKIP', 'FAIL', 'TIMEOUT', 'CRASHED', 'INFRA'];
-  const status = parts.map((p) => p.status).reduce((a, b) => (rank.indexOf(b) > rank.indexOf(a) ? b : a), 'PASS' as Status);
-  return {
-    status,
+  const merged = {
     ktapFound: parts.every((p) => p.ktapFound),
     complete: parts.every((p) => p.complete),
     poweredOff: parts.every((p) => p.poweredOff),
     probes: parts.flatMap((p) => p.probes),
     findings: parts.flatMap((p) => p.findings),
   };
+  return { status: parts.some((p) => p.status === 'INFRA') ? 'INFRA' : verdictFor(merged).status, ...merged };
 }
 
 export function buildMatrix(runs: readonly MatrixRun[], base?: string): Matrix {
