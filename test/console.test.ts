@@ -646,3 +646,8 @@ t.test('plan violations are "plan" findings on the entry they occur in, exit 4 l
   const numberless = parseConsole(['TAP version 13', '1..2', 'ok a', 'ok b'].join('\n'));
   t.same([numberless.status, numberless.findings], ['PASS', []], 'test numbers may be left out');
 });
+
+t.test('findings are listed in console order, plan violations among kernel findings', async t => {
+  const r = parseConsole(['KTAP version 1', '1..1', 'ok 1 a', 'ok 2 b', '[    1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2'].join('\n'));
+  t.same(r.findings.map(f => [f.line, f.kind]), [[4, 'plan'], [5, 'warning']]);
+});

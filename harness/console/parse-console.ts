@@ -59,6 +59,8 @@ export function parseConsole(text: string): ConsoleResult {
     findings.push(atEnd({ kind: 'truncated', line: doc.lastLine, text: truncationText(doc) }));
   }
   if (hang) findings.push(atEnd(hang));
+  // In console order (stable: same-line findings keep their order); line 0 is not tied to a line.
+  findings.sort((a, b) => (a.line || Infinity) - (b.line || Infinity));
 
   for (const f of findings) {
     if (f.probe === undefined) continue;
