@@ -507,6 +507,10 @@ t.test('status and exit-code rules', async t => {
   t.equal(statusFor([f('truncated'), f('hang')], []), 'TIMEOUT', 'hang beats truncation');
   t.equal(statusFor([f('hang'), f('warning')], []), 'CRASHED', 'a crash beats a hang');
   t.equal(statusFor([f('cut-here')], []), 'PASS', 'a cut-here marker alone is not a crash');
+  t.equal(statusFor([f('plan')], [p('TIMEOUT')]), 'CRASHED', 'a plan violation ranks with truncation');
+  t.equal(statusFor([f('plan'), f('hang')], []), 'TIMEOUT');
+  t.equal(exitCodeFor({ ...base, findings: [f('plan')] }), 4);
+  t.equal(exitCodeFor({ ...base, probes: [p('PASS'), p('CRASHED')] }), 1, 'an entry cut short with no finding is a failure');
   for (const kind of ['panic', 'oops', 'bug', 'kasan', 'warning', 'triple-fault', 'reboot'] as const) {
     t.equal(exitCodeFor({ ...base, findings: [f(kind), f('hang')] }), 4, `${kind} → 4`);
   }
