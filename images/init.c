@@ -24,6 +24,8 @@
  * is swallowed (init printed the subtest's own). Result lines:
  *     exit 0            ok N ID
  *     exit 4            ok N ID # SKIP <last SKIP reason it printed | probe skipped>
+ *     exit 0 or 4, but a "not ok" in its output (any depth, not SKIP/TODO)
+ *                       not ok N ID # exit status S but its TAP has: not ok ...
  *     other exit        not ok N ID # exit status S
  *     signal            not ok N ID # killed by signal S (SIGNAME)
  *     timeout           not ok N ID # TIMEOUT after T s
@@ -426,6 +428,7 @@ struct child_out {
 	int point_indent;   /* indent of the last test point, -1 if not just after one */
 	int yaml_indent;    /* inside a TAP 13 YAML block at this indent, else -1 */
 	char skip_reason[512];
+	char not_ok[256];   /* first "not ok" it printed at any depth, "" if none */
 };
 
 static int starts_with(const char *s, const char *prefix)
@@ -482,6 +485,33 @@ static void note_skip(struct child_out *c, const char *s)
 }
 
 /*
+ * Remember the first "not ok" the child printed at any depth: indented
+ * subtests, or nested TAP printed as "# " comments (kselftest's runner says
+ * "ok" for a test that exits 0 whatever its own TAP said). SKIP and TODO
+ * directives excuse it. Only the description up to its directive is kept.
+ */
+static void note_not_ok(struct child_out *c, const char *s)
+{
+	const char *d;
+
+	while (*s == '#' || *s == ' ')
+		s++;
+	if (c->not_ok[0] || !starts_with(s, "not ok") || (s[6] && s[6] != ' '))
+		return;
+	for (d = strchr(s, '#'); d; d = strchr(d + 1, '#')) {
+		const char *k = d + 1 + strspn(d + 1, " ");
+
+		if (d[-1] != ' ')
+			continue;
+		if (strncasecmp(k, "SKIP", 4) == 0 || strncasecmp(k, "TODO", 4) == 0)
+			return;
+		break; /* another directive: still a failure */
+	}
+	snprintf(c->not_ok, sizeof(c->not_ok), "%.*s",
+		 (int)(d ? (size_t)(d - 1 - s) : strlen(s)), s);
+}
+
+/*
  * One line of child output. TAP lines (at any indentation: nested subtests)
  * are re-indented by 4 spaces under the subtest init opened; TAP 13 YAML
  * blocks under a test point are kept as they are; every other line becomes
@@ -528,6 +558,7 @@ static void child_line(struct child_out *c, char *s)
 	} else if (is_tap_body(s + indent)) {
 		if (is_test_point(s + indent))
 			c->point_indent = indent;
+		note_not_ok(c, s + indent);
 		if (indent == 0 && s[0] != '#') {
 			c->seen_body = 1;
 			note_skip(c, s);
@@ -821,6 +852,9 @@ static void run_entry(int n, const struct entry *e)
 	} else if (WIFSIGNALED(status)) {
 		out("not ok %d %s # killed by signal %d (%s)", n, e->id,
 		    WTERMSIG(status), signame(WTERMSIG(status)));
+	} else if (co.not_ok[0] && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 4)) {
+		out("not ok %d %s # exit status %d but its TAP has: %s", n, e->id,
+		    WEXITSTATUS(status), co.not_ok);
 	} else if (WEXITSTATUS(status) == 0) {
 		out("ok %d %s", n, e->id);
 	} else if (WEXITSTATUS(status) == 4) { /* KSFT_SKIP */

@@ -6,6 +6,8 @@ import { hasPrintkTimestamp, kernelMessage, stripPrintkTimestamp } from '../harn
 import { findKtapStart, parseKtap, splitProbeId } from '../harness/console/ktap.ts';
 import { classifyConsole, spanAt } from '../harness/console/classify.ts';
 import { exitCodeFor, parseConsole, statusFor } from '../harness/console/parse-console.ts';
+import { formatResultTable } from '../harness/report/summary.ts';
+import { hangMarkLine, readHangMark } from '../harness/qemu/hang-mark.ts';
 
 const FW = '\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01H';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/console/${name}`, import.meta.url), 'utf8');
@@ -386,24 +388,41 @@ t.test('fixture panic-truncated', async t => {
 
 t.test('fixture silent-hang', async t => {
   const text = fixture('silent-hang.log');
-  const hung = parseConsole(text, { hang: 'silence' });
+  const hung = parseConsole(text);
   t.equal(hung.status, 'TIMEOUT');
   t.equal(exitCodeFor(hung), ExitCode.TIMEOUT);
   t.same([hung.complete, hung.poweredOff], [false, false]);
   t.same(hung.findings, [
     { kind: 'truncated', line: 121, text: 'KTAP output ended after 5 of 6 planned result(s)', probe: 'io_uring_readv:native64' },
-    { kind: 'hang', line: 0, text: 'guest hung: no console output for too long, QEMU was killed', probe: 'io_uring_readv:native64' },
+    { kind: 'hang', line: 122, text: 'guest hung: no console output for 180 s; QEMU was killed', probe: 'io_uring_readv:native64' },
   ]);
-  t.same(kinds(probe(hung, 'io_uring_readv:native64')), ['truncated', 'hang']);
-  t.equal(probe(hung, 'io_uring_readv:native64').status, 'CRASHED');
+  const p = probe(hung, 'io_uring_readv:native64');
+  t.same(kinds(p), ['truncated', 'hang']);
+  t.same([p.status, p.reason], ['TIMEOUT', 'guest hung: no console output for 180 s; QEMU was killed'], 'the probe line says what the run says');
 
-  const overall = parseConsole(text, { hang: 'overall' });
-  t.equal(overall.findings.at(-1)?.text, 'guest hung: overall boot timeout expired, QEMU was killed');
+  const overall = parseConsole(text.replace(/kseries-runner: .*\r\n$/, `${hangMarkLine('overall', 600_000)}\r\n`));
+  t.equal(overall.findings.at(-1)?.text, 'guest hung: overall boot timeout of 600 s expired; QEMU was killed');
+  t.equal(exitCodeFor(overall), ExitCode.TIMEOUT);
 
-  const noFlag = parseConsole(text);
-  t.equal(noFlag.status, 'CRASHED', 'without the runner flag it is a truncated console');
-  t.equal(exitCodeFor(noFlag), ExitCode.KERNEL_PROBLEM);
-  t.same(kinds(noFlag), ['truncated']);
+  const noMark = parseConsole(text.replace(/kseries-runner: .*\r\n$/, ''));
+  t.equal(noMark.status, 'CRASHED', 'without the runner\'s mark it is a truncated console');
+  t.equal(exitCodeFor(noMark), ExitCode.KERNEL_PROBLEM);
+  t.same(kinds(noMark), ['truncated']);
+  t.equal(probe(noMark, 'io_uring_readv:native64').status, 'CRASHED');
+});
+
+t.test('a hung --exec gets one answer: the runner\'s mark makes the saved log say TIMEOUT/124', async t => {
+  const head = ['KTAP version 1', '# kseries-init: uname 6.1.0 x86_64', '1..2', '    KTAP version 1', '    # Subtest: a:native64', '    1..1', '    ok 1 x', 'ok 1 a:native64', '    KTAP version 1', '    # Subtest: exec:repro', '    # repro: iteration 1'];
+  // What the runner writes after a partial line, and what it wrote before this fix (nothing).
+  const killed = parseConsole([...head, `    # repro: iter${'\r\n'}${hangMarkLine('overall', 300_000)}`, ''].join('\r\n'));
+  const ex = probe(killed, 'exec:repro');
+  t.same([ex.status, killed.status, exitCodeFor(killed)], ['TIMEOUT', 'TIMEOUT', ExitCode.TIMEOUT]);
+  t.same(kinds(ex), ['truncated', 'hang']);
+  t.same(probe(killed, 'a:native64').findings, [], 'the finished probe is not blamed');
+  const crashed = parseConsole([...head, '[    9.0] Kernel panic - not syncing: hung_task: blocked tasks', hangMarkLine('silence', 120_000)].join('\n'));
+  t.same([probe(crashed, 'exec:repro').status, crashed.status, exitCodeFor(crashed)], ['CRASHED', 'CRASHED', ExitCode.KERNEL_PROBLEM], 'a panic before the kill is still the crash');
+  t.equal(readHangMark('kseries-runner: killed QEMU (silence): no console output for 120 s')?.kind, 'silence');
+  t.equal(readHangMark('    # kseries-runner: killed QEMU (silence): x'), undefined, 'only a line of its own');
 });
 
 t.test('fixture kselftest-tap13', async t => {
@@ -470,7 +489,7 @@ t.test('fixture skip-timeout', async t => {
   });
   t.same(probe(r, 'io_uring_setup:native64').cases.map(c => c.status), ['SKIP', 'SKIP', 'SKIP']);
   const ex = probe(r, 'exec:repro');
-  t.same([ex.probe, ex.abi], ['exec:repro', '']);
+  t.same([ex.probe, ex.abi], ['exec:repro', 'x86_64'], 'an --exec entry runs on the guest arch the init reported');
   t.same(ex.cases, []);
   t.same(ex.diagnostics, ['repro: racing readv against close on fd 3', 'repro: iteration 1000', 'kseries-init: pid 54 killed by signal 9 (SIGKILL) after 30.01 s']);
   t.same(ex.kmsg, ["process 'repro' started with executable stack"]);
@@ -488,6 +507,10 @@ t.test('status and exit-code rules', async t => {
   t.equal(statusFor([f('truncated'), f('hang')], []), 'TIMEOUT', 'hang beats truncation');
   t.equal(statusFor([f('hang'), f('warning')], []), 'CRASHED', 'a crash beats a hang');
   t.equal(statusFor([f('cut-here')], []), 'PASS', 'a cut-here marker alone is not a crash');
+  t.equal(statusFor([f('plan')], [p('TIMEOUT')]), 'CRASHED', 'a plan violation ranks with truncation');
+  t.equal(statusFor([f('plan'), f('hang')], []), 'TIMEOUT');
+  t.equal(exitCodeFor({ ...base, findings: [f('plan')] }), 4);
+  t.equal(exitCodeFor({ ...base, probes: [p('PASS'), p('CRASHED')] }), 1, 'an entry cut short with no finding is a failure');
   for (const kind of ['panic', 'oops', 'bug', 'kasan', 'warning', 'triple-fault', 'reboot'] as const) {
     t.equal(exitCodeFor({ ...base, findings: [f(kind), f('hang')] }), 4, `${kind} → 4`);
   }
@@ -497,4 +520,138 @@ t.test('status and exit-code rules', async t => {
   t.equal(exitCodeFor({ ...base, probes: [p('TIMEOUT')] }), 124, 'a probe the init killed is a timeout');
   t.equal(exitCodeFor({ ...base, probes: [p('PASS'), p('SKIP')] }), 0);
   t.equal(exitCodeFor({ ...base, status: 'INFRA' }), 3);
+});
+
+t.test('a log ending in 200,000 comment lines parses (no argument-spread stack overflow)', async t => {
+  const many = (prefix: string) => Array.from({ length: 200_000 }, (_, i) => `${prefix}# chatter ${i}`);
+  const top = parseConsole(['KTAP version 1', '1..1', 'ok 1 a:compat', ...many(''), 'reboot: Power down'].join('\n'));
+  t.equal(top.status, 'PASS');
+  t.equal(exitCodeFor(top), ExitCode.OK);
+  t.equal(formatResultTable(top).at(-1), 'Status: PASS (exit 0)');
+  const inside = parseConsole(['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: a:compat', '    1..1', '    ok 1 x', ...many('    '), 'ok 1 a:compat'].join('\n'));
+  t.equal(inside.probes[0]?.diagnostics.length, 200_000, 'trailing subtest comments kept as the probe diagnostics');
+});
+
+t.test('fixture kselftest-nested-fail: a "# not ok" under an "ok" entry fails it and the run', async t => {
+  const r = parseConsole(fixture('kselftest-nested-fail.log'));
+  t.same(
+    r.probes.map(p => [p.id, p.status, p.reason]),
+    [
+      ['selftests: net: reuseport_bpf', 'FAIL', 'nested failure: not ok reuseport_bpf.ipv4_tcp'],
+      ['selftests: net: so_txtime', 'PASS', undefined],
+      ['selftests: net: tls', 'PASS', undefined],
+    ],
+  );
+  t.equal(r.status, 'FAIL');
+  t.equal(exitCodeFor(r), ExitCode.PROBE_FAILED);
+  t.same([r.complete, r.poweredOff, r.findings], [true, true, []]);
+});
+
+t.test('nested failures at any depth fail the entry; XFAIL, SKIP and TODO do not', async t => {
+  const r = parseConsole(
+    [
+      'KTAP version 1',
+      '1..4',
+      // a case failed, the probe's own line says ok
+      '    KTAP version 1',
+      '    # Subtest: a:compat',
+      '    1..2',
+      '    ok 1 x',
+      '    not ok 2 y # exit=1',
+      'ok 1 a:compat',
+      // three levels down, under an exec that exited 0
+      '    KTAP version 1',
+      '    # Subtest: exec:runner',
+      '    1..1',
+      '        KTAP version 1',
+      '        # Subtest: suite',
+      '        1..1',
+      '            KTAP version 1',
+      '            # Subtest: group',
+      '            1..1',
+      '            not ok 1 deep_case',
+      '        ok 1 group',
+      '    ok 1 suite',
+      'ok 2 exec:runner',
+      // expected failures and excused ones
+      '    KTAP version 1',
+      '    # Subtest: exec:xfail',
+      '    1..4',
+      '    ok 1 # XFAIL no name, as ksft_test_result_xfail prints it',
+      '    ok 2 named # XFAIL: known bug',
+      '    not ok 3 later # TODO',
+      '    # not ok 4 nested_skip # SKIP no device',
+      '    ok 4 last',
+      'ok 3 exec:xfail',
+      // a SKIP line over a nested failure is a failure
+      '    KTAP version 1',
+      '    # Subtest: exec:skipper',
+      '    1..0 # SKIP says it skipped',
+      '    # # not ok 1 but it ran and failed',
+      'ok 4 exec:skipper # SKIP says it skipped',
+    ].join('\n'),
+  );
+  t.same(
+    r.probes.map(p => [p.id, p.status, p.reason]),
+    [
+      ['a:compat', 'FAIL', 'nested failure: not ok y # exit=1'],
+      ['exec:runner', 'FAIL', 'nested failure: suite > group > not ok deep_case'],
+      ['exec:xfail', 'PASS', undefined],
+      ['exec:skipper', 'FAIL', 'nested failure: not ok but it ran and failed; says it skipped'],
+    ],
+  );
+  t.same(probe(r, 'exec:runner').cases.map(c => [c.name, c.status, c.reason]), [['suite', 'FAIL', 'nested failure: group > not ok deep_case']]);
+  t.same(
+    probe(r, 'exec:xfail').cases.map(c => [c.name, c.status, c.reason]),
+    [
+      ['#1', 'PASS', 'XFAIL no name, as ksft_test_result_xfail prints it'],
+      ['named', 'PASS', 'XFAIL known bug'],
+      ['later', 'SKIP', 'TODO'],
+      ['last', 'PASS', undefined],
+    ],
+    'XFAIL is read as the directive, not glued to the name',
+  );
+  t.equal(r.status, 'FAIL');
+  t.equal(exitCodeFor(r), ExitCode.PROBE_FAILED);
+});
+
+t.test('plan violations are "plan" findings on the entry they occur in, exit 4 like truncation', async t => {
+  const check = (lines: string[], probes: [string, string, string?][], findings: [string, number, string][], what: string) => {
+    const r = parseConsole(lines.join('\n'));
+    t.same(r.probes.map(p => [p.id, p.status, p.reason]), probes.map(([id, s, reason]) => [id, s, reason]), `${what}: probes`);
+    t.same(r.findings.map(f => [f.probe, f.line, f.text]), findings, `${what}: findings`);
+    t.ok(r.findings.every(f => f.kind === 'plan'), `${what}: kind plan`);
+    t.same([r.status, exitCodeFor(r)], ['CRASHED', ExitCode.KERNEL_PROBLEM], `${what}: CRASHED, exit 4`);
+    for (const [id] of findings) t.equal(probe(r, id).findings[0]?.kind, 'plan', `${what}: on ${id}`);
+  };
+  check(['KTAP version 1', '1..1', 'ok 1 a', 'ok 2 b'], [['a', 'PASS'], ['b', 'FAIL', 'plan: 2 results for a plan of 1 (1..1)']], [['b', 4, '2 results for a plan of 1 (1..1)']], 'more than planned');
+  check(['TAP version 13', 'ok 1 a', 'ok 2 b', '1..1'], [['a', 'PASS'], ['b', 'FAIL', 'plan: 2 results for a plan of 1 (1..1)']], [['b', 3, '2 results for a plan of 1 (1..1)']], 'trailing plan');
+  check(['KTAP version 1', '1..2', 'ok 1 a', 'ok 1 b'], [['a', 'PASS'], ['b', 'FAIL', 'plan: test number 1 appears more than once']], [['b', 4, 'test number 1 appears more than once']], 'duplicate');
+  check(
+    ['KTAP version 1', '1..3', 'ok 1 a', 'ok 3 b', 'ok 2 c'],
+    [['a', 'PASS'], ['b', 'FAIL', 'plan: test number 3 out of sequence (expected 2)'], ['c', 'FAIL', 'plan: test number 2 out of sequence (expected 4)']],
+    [['b', 4, 'test number 3 out of sequence (expected 2)'], ['c', 5, 'test number 2 out of sequence (expected 4)']],
+    'out of sequence',
+  );
+  check(
+    ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s:compat', '    1..3', '    ok 1 x', '    ok 2 y', 'ok 1 s:compat'],
+    [['s:compat', 'FAIL', 'plan: planned 3 result(s), got 2']],
+    [['s:compat', 8, 'planned 3 result(s), got 2']],
+    'subtest plan not met',
+  );
+  check(
+    ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: exec:k', '    1..1', '        KTAP version 1', '        # Subtest: t', '        1..2', '        ok 1 q', '        ok 1 r', '    ok 1 t', 'ok 1 exec:k'],
+    [['exec:k', 'FAIL', 'plan: t: test number 1 appears more than once']],
+    [['exec:k', 12, 't: test number 1 appears more than once']],
+    'two levels down',
+  );
+  const cut = parseConsole(['KTAP version 1', '1..2', '    KTAP version 1', '    # Subtest: s', '    1..3', '    ok 1 x'].join('\n'));
+  t.same(kinds(cut), ['truncated'], 'a subtest cut short is truncation, not also a plan violation');
+  const numberless = parseConsole(['TAP version 13', '1..2', 'ok a', 'ok b'].join('\n'));
+  t.same([numberless.status, numberless.findings], ['PASS', []], 'test numbers may be left out');
+});
+
+t.test('findings are listed in console order, plan violations among kernel findings', async t => {
+  const r = parseConsole(['KTAP version 1', '1..1', 'ok 1 a', 'ok 2 b', '[    1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2'].join('\n'));
+  t.same(r.findings.map(f => [f.line, f.kind]), [[4, 'plan'], [5, 'warning']]);
 });

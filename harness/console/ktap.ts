@@ -13,7 +13,9 @@
 
 import { Parser, type Result } from 'tap-parser';
 import type { ProbeCase, ProbeResult, Status } from '../model/results.ts';
+import { caseStatus, outcomeOf, probeStatus, withNested } from './directives.ts';
 import type { ConsoleLine } from './lines.ts';
+import { NestedTracker } from './nested.ts';
 import { stripPrintkTimestamp } from './printk.ts';
 
 /** Console lines during which a probe's subtest was open. */
@@ -50,6 +52,8 @@ export interface KtapDocument {
   lastLine: number;
   /** Comments not belonging to any probe (before the plan, after the last result), e.g. "kseries-init: uname …". */
   comments: string[];
+  /** Plan violations (more/fewer results than planned, duplicate or out-of-sequence numbers), by the entry they occur in. */
+  planIssues: { probeIndex: number; text: string }[];
 }
 
 const ABIS = new Set(['compat', 'native64', 'native32']);
@@ -59,6 +63,22 @@ export function splitProbeId(id: string): { probe: string; abi: string } {
   const i = id.lastIndexOf(':');
   if (i > 0 && ABIS.has(id.slice(i + 1))) return { probe: id.slice(0, i), abi: id.slice(i + 1) };
   return { probe: id, abi: '' };
+}
+
+const INIT_UNAME = /^kseries-init: uname \S+ (\S+)$/;
+
+/**
+ * The guest architecture the init reported ("kseries-init: uname 6.1.0
+ * i686" → "i386"): the ABI of entries that have none of their own (--exec
+ * programs run natively), so one program run on two kernels is two rows,
+ * not one row with two answers. undefined for a log from another producer.
+ */
+export function guestArch(comments: readonly string[]): string | undefined {
+  for (const c of comments) {
+    const m = INIT_UNAME.exec(c);
+    if (m) return /^i[3-6]86$/.test(m[1]!) ? 'i386' : m[1]!;
+  }
+  return undefined;
 }
 
 // --- finding the document -------------------------------------------------
@@ -131,77 +151,6 @@ class TapLineFilter {
   }
 }
 
-// --- directives and statuses ------------------------------------------------
-
-interface Outcome {
-  name: string;
-  ok: boolean;
-  kind: 'pass' | 'fail' | 'skip' | 'todo' | 'timeout' | 'xfail' | 'error';
-  /** Directive text after its keyword ("after 30 s"), or an unknown directive as printed ("exit=1"). */
-  reason?: string;
-}
-
-// tap-parser only knows SKIP and TODO (and time=); any other directive is
-// left glued to the name, e.g. "exec:repro # TIMEOUT after 30 s".
-function outcomeOf(r: Result): Outcome {
-  const text = (v: string | boolean): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-  const ok = r.ok;
-  if (r.skip !== false) return { name: r.name, ok, kind: 'skip', reason: text(r.skip) };
-  if (r.todo !== false) return { name: r.name, ok, kind: 'todo', reason: text(r.todo) };
-  const m = /^(.*?)\s+#\s*(.*)$/.exec(r.name);
-  if (!m) return { name: r.name, ok, kind: ok ? 'pass' : 'fail' };
-  const name = m[1]!;
-  const directive = m[2]!.trim();
-  const d = /^(TIMEOUT|XFAIL|ERROR)\b\s*(.*)$/i.exec(directive);
-  const keyword = d?.[1]?.toUpperCase();
-  const rest = d?.[2] || undefined;
-  if (keyword === 'TIMEOUT' && !ok) return { name, ok, kind: 'timeout', reason: rest };
-  if (keyword === 'ERROR' && !ok) return { name, ok, kind: 'error', reason: rest };
-  if (keyword === 'XFAIL' && ok) return { name, ok, kind: 'xfail', reason: rest };
-  return { name, ok, kind: ok ? 'pass' : 'fail', reason: directive || undefined };
-}
-
-/** Probe status: ok → PASS; SKIP → SKIP; not ok # TIMEOUT → TIMEOUT; other not ok → FAIL. */
-function probeStatus(o: Outcome): { status: Status; reason?: string } {
-  switch (o.kind) {
-    case 'skip':
-      return { status: 'SKIP', reason: o.reason };
-    case 'timeout':
-      return { status: 'TIMEOUT', reason: o.reason };
-    case 'pass':
-    case 'fail':
-      return { status: o.kind === 'pass' ? 'PASS' : 'FAIL', reason: o.reason };
-    default:
-      return caseStatus(o);
-  }
-}
-
-/**
- * Case status (PASS/FAIL/SKIP only). A case TIMEOUT/ERROR is a FAIL with the
- * directive kept in the reason; XFAIL is a PASS; "ok # TODO" is a PASS, and
- * "not ok # TODO" a known failure that must not fail the run but was not
- * verified either → SKIP.
- */
-function caseStatus(o: Outcome): { status: ProbeCase['status']; reason?: string } {
-  const tagged = (tag: string) => (o.reason ? `${tag} ${o.reason}` : tag);
-  switch (o.kind) {
-    case 'pass':
-      return { status: 'PASS', reason: o.reason };
-    case 'fail':
-      return { status: 'FAIL', reason: o.reason };
-    case 'skip':
-      return { status: 'SKIP', reason: o.reason };
-    case 'timeout':
-      return { status: 'FAIL', reason: tagged('TIMEOUT') };
-    case 'error':
-      return { status: 'FAIL', reason: tagged('ERROR') };
-    case 'xfail':
-      return { status: 'PASS', reason: tagged('XFAIL') };
-    case 'todo':
-      return { status: o.ok ? 'PASS' : 'SKIP', reason: tagged('TODO') };
-  }
-}
-
 /** TAP 13 YAML diagnostics as "key: value" lines. */
 function yamlLines(diag: unknown): string[] {
   if (diag === null || typeof diag !== 'object') return [];
@@ -216,6 +165,17 @@ const KMSG_PREFIX = /^kmsg: ?/;
 
 function commentText(raw: string): string {
   return raw.replace(/^\s*#\s?/, '').trimEnd();
+}
+
+/** to.push(...from) without spreading: a log can end in 10^5+ comment lines, more than a call's argument limit. */
+function append<T>(to: T[], from: readonly T[]): void {
+  for (const x of from) to.push(x);
+}
+
+/** An entry that broke its plan cannot pass (or skip): FAIL, the first violation as the reason. */
+function withPlanIssues<S extends { status: Status; reason?: string }>(s: S, issues: readonly string[]): S {
+  if (issues.length === 0 || (s.status !== 'PASS' && s.status !== 'SKIP')) return s;
+  return { ...s, status: 'FAIL', reason: `plan: ${issues[0]}` };
 }
 
 // --- building probes from parser events ------------------------------------
@@ -245,6 +205,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     tapLines: new Set(),
     lastLine: lines.at(-1)?.no ?? 0,
     comments: [],
+    planIssues: [],
   };
   const start = findKtapStart(lines);
   if (!start) return doc;
@@ -254,6 +215,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   doc.viaPrintk = start.viaPrintk;
 
   const parser = new Parser();
+  const nested = new NestedTracker(parser); // before our own listeners: see nested.ts
   let currentLine = doc.headerLine; // console line being fed; tap-parser events fire synchronously
   let topResults = 0;
   // Top-level comments since the previous result: they precede (belong to) the next result.
@@ -309,7 +271,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
   parser.on('plan', (p: { start: number; end: number }) => {
     doc.plan = { start: p.start, end: p.end };
     // Comments before the plan describe the run, not the first probe.
-    doc.comments.push(...topPending);
+    append(doc.comments, topPending);
     topPending = [];
   });
 
@@ -335,9 +297,10 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
       if (KMSG_PREFIX.test(text)) sub.kmsg.push(text.replace(KMSG_PREFIX, ''));
       else sub.pending.push(text);
     });
+    const below = NestedTracker.of(child);
     child.on('assert', (r: Result) => {
       const o = outcomeOf(r);
-      const c: ProbeCase = { name: o.name, ...caseStatus(o), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
+      const c: ProbeCase = { name: o.name || `#${r.id}`, ...withNested(o, caseStatus(o), below?.last.failure), diagnostics: [...sub.pending, ...yamlLines(r.diag)] };
       if (c.reason === undefined) delete c.reason;
       sub.cases.push(c);
       sub.pending = [];
@@ -365,7 +328,9 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     const o = outcomeOf(r);
     const id = o.name || sub?.name || `#${r.id || topResults}`;
     const span = sub ? { start: sub.start, end: line } : { start: where?.regionStart ?? line, end: line };
-    addProbe(id, probeStatus(o), span, sub, yamlLines(r.diag));
+    const { failure, plan } = nested.last;
+    for (const text of plan) doc.planIssues.push({ probeIndex: doc.probes.length, text });
+    addProbe(id, withPlanIssues(withNested(o, probeStatus(o), failure), plan), span, sub, yamlLines(r.diag));
   });
 
   const filter = new TapLineFilter();
@@ -405,14 +370,24 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     parser.write(text + '\n');
   }
   parser.end();
+  // The top level's count (a subtest's is checked in nested.ts): the first
+  // result past the plan carries it. Fewer results than planned is truncation.
+  const planned = doc.plan ? Math.max(0, doc.plan.end - doc.plan.start + 1) : undefined;
+  const extra = planned !== undefined && topResults > planned ? doc.probes[planned] : undefined;
+  if (extra) {
+    const text = `${topResults} results for a plan of ${planned} (${doc.plan!.start}..${doc.plan!.end})`;
+    doc.planIssues.push({ probeIndex: planned!, text });
+    Object.assign(extra, withPlanIssues(extra, [text]));
+  }
   for (const sub of subtests) {
     if (sub.completed) continue;
     sub.trailing = sub.pending;
     addUnfinished(sub);
   }
 
-  doc.comments.push(...topPending);
-  const planned = doc.plan ? Math.max(0, doc.plan.end - doc.plan.start + 1) : undefined;
+  append(doc.comments, topPending);
+  const arch = guestArch(doc.comments);
+  if (arch) for (const p of doc.probes) if (p.abi === '') p.abi = arch;
   doc.complete =
     planned !== undefined &&
     topResults >= planned &&

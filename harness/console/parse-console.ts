@@ -1,20 +1,14 @@
 // One console log → one ConsoleResult: KTAP results, crash findings with
-// probe attribution, the overall status, and the process exit code.
+// probe attribution, the overall status, and the process exit code. The log
+// is the whole input: the runner records its own kill of QEMU in it, so a
+// live run and a later `kseries parse` of its console.log agree.
 
 import { ExitCode, type ConsoleResult, type ExitCodeValue, type Finding, type ProbeResult, type Status } from '../model/results.ts';
-import { CRASH_KINDS, classifyConsole, spanAt } from './classify.ts';
+import { readHangMark } from '../qemu/hang-mark.ts';
+import { classifyConsole, spanAt } from './classify.ts';
 import { parseKtap, type KtapDocument } from './ktap.ts';
-import { splitConsoleLines } from './lines.ts';
-
-export interface ParseConsoleOptions {
-  /** The QEMU runner killed the guest: the console went silent too long, or the overall boot timeout expired. */
-  hang?: 'silence' | 'overall';
-}
-
-const HANG_TEXT: Record<NonNullable<ParseConsoleOptions['hang']>, string> = {
-  silence: 'guest hung: no console output for too long, QEMU was killed',
-  overall: 'guest hung: overall boot timeout expired, QEMU was killed',
-};
+import { splitConsoleLines, type ConsoleLine } from './lines.ts';
+import { verdictFor } from './verdict.ts';
 
 function truncationText(doc: KtapDocument): string {
   if (doc.bailout !== undefined) return `KTAP producer bailed out: ${doc.bailout}`;
@@ -24,25 +18,32 @@ function truncationText(doc: KtapDocument): string {
   return `KTAP output ended after ${results} of ${planned} planned result(s)`;
 }
 
-/**
- * Overall status, first match wins: a kernel crash finding → CRASHED; a hang
- * → TIMEOUT; no or truncated KTAP → CRASHED; a probe the init had to kill
- * → TIMEOUT; any probe FAIL → FAIL; otherwise PASS. (INFRA is never decided from a console.)
- */
+/** The runner's "killed QEMU" mark (the last one), as a 'hang' finding. */
+function hangFinding(lines: readonly ConsoleLine[]): Finding | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const mark = readHangMark(lines[i]!.text);
+    if (mark) return { kind: 'hang', line: lines[i]!.no, text: `guest hung: ${mark.why}; QEMU was killed` };
+  }
+  return undefined;
+}
+
+/** Overall status (see the ladder in verdict.ts). */
 export function statusFor(findings: readonly Finding[], probes: readonly ProbeResult[]): Status {
-  if (findings.some(f => CRASH_KINDS.has(f.kind))) return 'CRASHED';
-  if (findings.some(f => f.kind === 'hang')) return 'TIMEOUT';
-  if (findings.some(f => f.kind === 'truncated')) return 'CRASHED';
-  if (probes.some(p => p.status === 'TIMEOUT')) return 'TIMEOUT';
-  if (probes.some(p => p.status === 'FAIL' || p.status === 'CRASHED')) return 'FAIL';
-  return 'PASS';
+  return verdictFor({ findings, probes }).status;
 }
 
 /** Parse a whole console log (raw, as written by the QEMU runner). */
-export function parseConsole(text: string, opts: ParseConsoleOptions = {}): ConsoleResult {
-  const lines = splitConsoleLines(text);
+export function parseConsole(text: string): ConsoleResult {
+  const all = splitConsoleLines(text);
+  // The runner's mark is the host's line, not guest output: it does not end the guest's document.
+  const hang = hangFinding(all);
+  const lines = hang ? all.filter(l => l.no !== hang.line) : all;
   const doc = parseKtap(lines);
   const { findings, poweredOff } = classifyConsole(lines, { spans: doc.spans, tapLines: doc.tapLines });
+  for (const { probeIndex, text } of doc.planIssues) {
+    const span = doc.spans.find(s => s.probeIndex === probeIndex);
+    if (span) findings.push({ kind: 'plan', line: span.end ?? span.start, text, probe: span.id });
+  }
 
   // Whatever was running when the console stopped gets the blame for
   // truncation and hangs.
@@ -57,16 +58,27 @@ export function parseConsole(text: string, opts: ParseConsoleOptions = {}): Cons
   } else if (!doc.complete) {
     findings.push(atEnd({ kind: 'truncated', line: doc.lastLine, text: truncationText(doc) }));
   }
-  if (opts.hang) findings.push(atEnd({ kind: 'hang', line: 0, text: HANG_TEXT[opts.hang] }));
+  if (hang) findings.push(atEnd(hang));
+  // In console order (stable: same-line findings keep their order); line 0 is not tied to a line.
+  findings.sort((a, b) => (a.line || Infinity) - (b.line || Infinity));
 
   for (const f of findings) {
     if (f.probe === undefined) continue;
     const span = f.line > 0 ? spanAt(doc.spans, f.line) : open;
     if (span) doc.probes[span.probeIndex]?.findings.push(f);
   }
+  // The entry cut short gets the run's own ladder over its findings: a hang
+  // is its TIMEOUT (the run's too), not a crash of its own.
+  const cut = open ? doc.probes[open.probeIndex] : undefined;
+  if (cut) {
+    const status = verdictFor({ findings: cut.findings, probes: [cut] }).status;
+    if (status === 'TIMEOUT' && hang) cut.reason = hang.text;
+    cut.status = status;
+  }
 
+  const facts = { findings, probes: doc.probes, ktapFound: doc.found, complete: doc.complete };
   return {
-    status: statusFor(findings, doc.probes),
+    status: verdictFor(facts).status,
     ktapFound: doc.found,
     complete: doc.complete,
     poweredOff,
@@ -75,25 +87,8 @@ export function parseConsole(text: string, opts: ParseConsoleOptions = {}): Cons
   };
 }
 
-/**
- * Exit code for a parsed console, first match wins:
- *   4 (KERNEL_PROBLEM)  kernel crash finding: panic, oops, BUG, KASAN,
- *                       WARNING, triple fault / unexpected reset, reboot
- *   124 (TIMEOUT)       the guest hung and QEMU was killed
- *   4 (KERNEL_PROBLEM)  no KTAP, or KTAP truncated (the guest died quietly)
- *   124 (TIMEOUT)       a probe ran past its timeout and the init killed it
- *   1 (PROBE_FAILED)    a probe failed
- *   0 (OK)              everything passed or was skipped
- * USAGE (2) and INFRA (3) are decided before a console exists; an INFRA
- * result handed in here maps to 3 for completeness.
- */
+/** Exit code for a parsed console: the same ladder as its status (verdict.ts); INFRA maps to 3. */
 export function exitCodeFor(result: ConsoleResult): ExitCodeValue {
   if (result.status === 'INFRA') return ExitCode.INFRA;
-  const { findings } = result;
-  if (findings.some(f => CRASH_KINDS.has(f.kind))) return ExitCode.KERNEL_PROBLEM;
-  if (findings.some(f => f.kind === 'hang')) return ExitCode.TIMEOUT;
-  if (!result.ktapFound || !result.complete || findings.some(f => f.kind === 'truncated')) return ExitCode.KERNEL_PROBLEM;
-  if (result.probes.some(p => p.status === 'TIMEOUT')) return ExitCode.TIMEOUT;
-  if (result.probes.some(p => p.status === 'FAIL' || p.status === 'CRASHED')) return ExitCode.PROBE_FAILED;
-  return ExitCode.OK;
+  return verdictFor(result).exitCode;
 }

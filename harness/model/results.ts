@@ -26,7 +26,9 @@ export type FindingKind =
   | 'triple-fault'
   | 'reboot'
   | 'hang'
-  | 'truncated';
+  | 'truncated'
+  /** The TAP contradicts its own plan: more or fewer results than planned, a duplicate or out-of-sequence number. */
+  | 'plan';
 
 export interface Finding {
   kind: FindingKind;

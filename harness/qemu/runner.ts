@@ -6,6 +6,7 @@ import type { ArchDef } from '../model/arch.ts';
 import { infraError } from '../util/errors.ts';
 import { spawn } from '../util/proc.ts';
 import type { Accel } from './accel.ts';
+import { hangMarkLine } from './hang-mark.ts';
 
 export interface BootRequest {
   arch: ArchDef;
@@ -49,8 +50,10 @@ export async function bootKernel(req: BootRequest): Promise<BootResult> {
   };
   let silence = setTimeout(() => kill('silence'), req.silenceMs);
   const overall = setTimeout(() => kill('overall'), req.overallMs);
+  let atLineStart = true;
   p.stdout?.on('data', (chunk: Buffer) => {
     out.write(chunk);
+    if (chunk.length > 0) atLineStart = chunk[chunk.length - 1] === 0x0a;
     req.onData?.(chunk);
     clearTimeout(silence);
     silence = setTimeout(() => kill('silence'), req.silenceMs);
@@ -58,6 +61,8 @@ export async function bootKernel(req: BootRequest): Promise<BootResult> {
   const r = await p;
   clearTimeout(silence);
   clearTimeout(overall);
+  // Recorded in the log itself, so a later `kseries parse` sees the kill too.
+  if (hang) out.write(`${atLineStart ? '' : '\r\n'}${hangMarkLine(hang, hang === 'silence' ? req.silenceMs : req.overallMs)}\r\n`);
   await new Promise<void>((res) => out.end(() => res()));
   const stderr = String(r.stderr ?? '');
   if (r.exitCode === undefined && !r.isTerminated) {
