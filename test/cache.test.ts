@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -179,4 +179,82 @@ t.test('two real processes contending: one fills, the other says whom it waits f
   t.equal(ra.stdout.trim().split('\n').at(-1), `filled ${a.pid}`);
   t.equal(rb.stdout.trim(), `hit ${b.pid}`, 'the waiter did not fill again');
   t.equal(await readFile(join(root, 'k', 'same', 'f'), 'utf8'), String(a.pid));
+});
+
+t.test('artefacts are recorded at publish and a bad entry is rebuilt with a note saying why', async (t) => {
+  const root = await tmp();
+  const notes: string[] = [];
+  const store = new CacheStore(root, { onNote: (n) => notes.push(n) });
+  let fills = 0;
+  const fill = async (dir: string) => {
+    fills++;
+    await mkdir(join(dir, 'build'), { recursive: true });
+    await writeFile(join(dir, 'build', 'bzImage'), `kernel image ${fills}`.repeat(100));
+  };
+  const o = { artefacts: ['build/bzImage'] };
+  const first = await store.produce('builds', 'k1', fill, o);
+  const m = JSON.parse(await readFile(join(first.path, 'manifest.json'), 'utf8'));
+  t.equal(m.files['build/bzImage'].size, 'kernel image 1'.length * 100);
+  t.match(m.files['build/bzImage'].sha256, /^[0-9a-f]{64}$/);
+  t.equal((await store.produce('builds', 'k1', fill, o)).hit, true, 'an intact entry is a hit');
+
+  const image = join(first.path, 'build', 'bzImage');
+  const damage: [string, () => Promise<unknown>, RegExp][] = [
+    ['truncated', () => writeFile(image, 'kernel'), /build\/bzImage is 6 bytes, the manifest says \d+/],
+    ['empty', () => writeFile(image, ''), /build\/bzImage is 0 bytes/],
+    ['same size, other bytes', async () => writeFile(image, (await readFile(image, 'utf8')).replace(/k/g, 'K')), /does not match its sha256/],
+    ['missing', () => rm(image), /build\/bzImage is missing/],
+    ['no manifest', () => rm(join(first.path, 'manifest.json')), /has no manifest/],
+  ];
+  for (const [what, hurt, why] of damage) {
+    await hurt();
+    notes.length = 0;
+    const before = fills;
+    const r = await store.produce('builds', 'k1', fill, o);
+    t.equal(r.hit, false, `${what}: not trusted`);
+    t.equal(fills, before + 1, `${what}: rebuilt`);
+    t.equal(notes.length, 1, `${what}: one note`);
+    t.match(notes[0], why, what);
+    t.match(notes[0], /^cache entry .*builds\/k1 is unusable: .*; rebuilding it$/);
+    t.equal(await readFile(image, 'utf8'), `kernel image ${fills}`.repeat(100), `${what}: the new image is in place`);
+  }
+  t.same((await readdir(join(root, 'builds'))).sort(), ['k1'], 'nothing left aside');
+});
+
+t.test('an entry that cannot be rebuilt is an infrastructure error (exit 3)', async (t) => {
+  const root = await tmp();
+  const store = new CacheStore(root, { onNote: () => undefined });
+  await t.rejects(store.produce('builds', 'none', async () => undefined, { artefacts: ['build/bzImage'] }), {
+    exitCode: 3,
+    message: /filled without build\/bzImage/,
+  });
+  await t.rejects(store.produce('builds', 'empty', async (d) => writeFile(join(d, 'bzImage'), ''), { artefacts: ['bzImage'] }), {
+    exitCode: 3,
+    message: /filled with an empty bzImage/,
+  });
+  t.same(await readdir(join(root, 'builds')), [], 'nothing published');
+  // A bad entry that cannot be moved aside (here: the aside name is taken by a non-empty directory).
+  const ok = await store.produce('builds', 'stuck', async (d) => writeFile(join(d, 'bzImage'), 'x'), { artefacts: ['bzImage'] });
+  await writeFile(join(ok.path, 'bzImage'), '');
+  await mkdir(join(root, 'builds', `stuck.tmp-bad-${process.pid}`, 'x'), { recursive: true });
+  await t.rejects(store.produce('builds', 'stuck', async () => { t.fail('not refilled'); }, { artefacts: ['bzImage'] }), {
+    exitCode: 3,
+    message: /cache entry .*stuck is unusable \(bzImage is 0 bytes, the manifest says 1\) and cannot be removed/,
+  });
+});
+
+t.test('whole-directory manifests (guest userland) catch any changed file', async (t) => {
+  const store = new CacheStore(await tmp(), { onNote: () => undefined });
+  let fills = 0;
+  const fill = async (dir: string) => {
+    fills++;
+    await mkdir(join(dir, 'x86_64'), { recursive: true });
+    await writeFile(join(dir, 'x86_64', 'init'), 'ELF init');
+    await writeFile(join(dir, 'x86_64', 'probe'), 'ELF probe');
+  };
+  const a = await store.produce('guest', 'g', fill, { artefacts: 'all' });
+  t.same(Object.keys(JSON.parse(await readFile(join(a.path, 'manifest.json'), 'utf8')).files).sort(), ['x86_64/init', 'x86_64/probe']);
+  await writeFile(join(a.path, 'x86_64', 'probe'), 'ELF');
+  t.equal((await store.produce('guest', 'g', fill, { artefacts: 'all' })).hit, false);
+  t.equal(fills, 2);
 });

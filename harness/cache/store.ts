@@ -6,7 +6,9 @@ import { mkdir, readdir, rm, rename, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt } from '../util/proc.ts';
+import { infraError } from '../util/errors.ts';
 import { acquireLock, type Release } from './lock.ts';
+import { checkManifest, writeManifest, type Artefacts } from './manifest.ts';
 
 export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
@@ -28,7 +30,18 @@ export interface Produced {
   hit: boolean;
 }
 
+export interface ProduceOptions {
+  /**
+   * Artefacts whose size and sha256 go into the entry's manifest when it is
+   * published and are checked before every use; an entry that fails the check
+   * is removed and filled again.
+   */
+  artefacts?: Artefacts;
+}
+
 export interface StoreOptions {
+  /** One-line notes such as "cache entry X is unusable (why); rebuilding it" (default: stderr). */
+  onNote?: (line: string) => void;
   /** Called once, with the line to show, when we start waiting for another process's lock (default: stderr). */
   onWait?: (line: string) => void;
 }
@@ -53,9 +66,10 @@ export class CacheStore {
    * Return the published entry, filling it first if needed. `fill` writes into
    * the directory it is given; on success that directory becomes the entry.
    */
-  async produce(kind: string, key: string, fill: (tmpDir: string) => Promise<void>): Promise<Produced> {
+  async produce(kind: string, key: string, fill: (tmpDir: string) => Promise<void>, o: ProduceOptions = {}): Promise<Produced> {
     const path = this.entryPath(kind, key);
-    if (await exists(path)) return { path, hit: true };
+    const unusable = async () => (o.artefacts ? checkManifest(path) : null);
+    if ((await exists(path)) && (await unusable()) === null) return { path, hit: true };
     await mkdir(this.dir(kind), { recursive: true });
     const release = await this.lock(kind, key, `cache entry ${kind}/${key}`);
     const tmp = `${path}.tmp-${process.pid}`;
@@ -64,11 +78,16 @@ export class CacheStore {
       await release();
     });
     try {
-      // Another process may have published while we waited for the lock.
-      if (await exists(path)) return { path, hit: true };
+      // Another process may have published (or replaced a bad entry) while we waited for the lock.
+      if (await exists(path)) {
+        const why = await unusable();
+        if (why === null) return { path, hit: true };
+        await this.discard(path, why);
+      }
       await this.removeLeftovers(kind, key);
       await mkdir(tmp, { recursive: true });
       await fill(tmp);
+      if (o.artefacts) await writeManifest(tmp, o.artefacts);
       await rename(tmp, path);
       return { path, hit: false };
     } finally {
@@ -97,6 +116,18 @@ export class CacheStore {
   private lock(kind: string, key: string, what: string): Promise<Release> {
     const onWait = this.opts.onWait ?? ((line: string) => process.stderr.write(`kseries: ${line}\n`));
     return acquireLock(join(this.root, 'locks', kind, key), what, onWait);
+  }
+
+  /** Move a bad entry aside (one rename, so no reader sees it half removed) and delete it. */
+  private async discard(path: string, why: string): Promise<void> {
+    (this.opts.onNote ?? ((line: string) => process.stderr.write(`kseries: note: ${line}\n`)))(`cache entry ${path} is unusable: ${why}; rebuilding it`);
+    const aside = `${path}.tmp-bad-${process.pid}`;
+    try {
+      await rename(path, aside);
+      await rm(aside, { recursive: true, force: true });
+    } catch (e) {
+      throw infraError(`cache entry ${path} is unusable (${why}) and cannot be removed: ${(e as Error).message}`);
+    }
   }
 
   /** Under the entry's lock nobody else is filling it: temp dirs left by killed fillers can go. */
