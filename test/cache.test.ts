@@ -1,11 +1,13 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { hostname } from 'node:os';
+import { rememberedSha256 } from '../harness/cache/file-hash.ts';
 import { CacheStore, defaultCacheRoot } from '../harness/cache/store.ts';
+import { sha256File } from '../harness/util/hash.ts';
 
 const HOLDER = join(import.meta.dirname, 'fixtures/cache/hold-entry.ts');
 // pid 2^22+1 is above pid_max on default systems, so it cannot be alive.
@@ -257,4 +259,23 @@ t.test('whole-directory manifests (guest userland) catch any changed file', asyn
   await writeFile(join(a.path, 'x86_64', 'probe'), 'ELF');
   t.equal((await store.produce('guest', 'g', fill, { artefacts: 'all' })).hit, false);
   t.equal(fills, 2);
+});
+
+t.test('a remembered file hash is reused only while path, inode, size and times are unchanged', async (t) => {
+  const dir = await tmp();
+  const f = join(dir, 'big.tar.xz');
+  await writeFile(f, 'aaaa');
+  let hashed = 0;
+  const sum = () => rememberedSha256(f, join(dir, 'memo'), () => hashed++);
+  const first = await sum();
+  t.equal(first, await sha256File(f));
+  t.equal(await sum(), first);
+  t.equal(hashed, 1, 'hashed once');
+  // Same inode, same size, mtime put back: only ctime tells.
+  const st = await stat(f);
+  await writeFile(f, 'bbbb');
+  await utimes(f, st.atime, st.mtime);
+  t.equal(await sum(), await sha256File(f));
+  t.not(await sum(), first);
+  t.equal(hashed, 2, 'rewritten in place: hashed again');
 });

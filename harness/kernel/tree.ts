@@ -6,6 +6,7 @@ import { readFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { rememberedSha256 } from '../cache/file-hash.ts';
 import { CacheStore } from '../cache/store.ts';
 import { usageError, infraError } from '../util/errors.ts';
 import { sha256, sha256File } from '../util/hash.ts';
@@ -69,8 +70,7 @@ export async function resolveTree(spec: TreeSpec, deps: TreeDeps): Promise<Sourc
   if (!existsSync(tarball)) {
     throw infraError(`default tree ${tarball} is missing: run 'make deps' (apt-get install linux-source-6.1) or pass --tree/--tarball`);
   }
-  deps.log?.(`hashing ${tarball}`);
-  const sum = await sha256File(tarball);
+  const sum = await rememberedSha256(tarball, deps.store.dir('file-hashes'), () => deps.log?.(`hashing ${tarball} (once; remembered by inode, size and times)`));
   return unpackTarball(tarball, sum, `Debian ${basename(tarball)}`, deps, run);
 }
 
