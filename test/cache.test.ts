@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { hostname } from 'node:os';
 import { rememberedSha256 } from '../harness/cache/file-hash.ts';
+import { waitingLine } from '../harness/cache/lock.ts';
 import { CacheStore, defaultCacheRoot } from '../harness/cache/store.ts';
 import { sha256File } from '../harness/util/hash.ts';
 
@@ -278,4 +279,11 @@ t.test('a remembered file hash is reused only while path, inode, size and times 
   t.equal(await sum(), await sha256File(f));
   t.not(await sum(), first);
   t.equal(hashed, 2, 'rewritten in place: hashed again');
+});
+
+t.test('the waiting line names what, the holder pid, its host when not ours, and since when', async (t) => {
+  const owner = { pid: 42, host: 'buildbox', since: '2026-12-02T00:44:12Z' };
+  t.equal(waitingLine('cache entry builds/abc', owner, 'buildbox'), 'waiting for cache entry builds/abc (locked by pid 42 since 2026-12-02T00:44:12Z)');
+  t.equal(waitingLine('worktrees lock w', owner, 'laptop'), 'waiting for worktrees lock w (locked by pid 42 on buildbox since 2026-12-02T00:44:12Z)');
+  t.equal(waitingLine('bisect lock b', null), 'waiting for bisect lock b (locked by another process)');
 });

@@ -48,18 +48,6 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/**
- * The holder writes its owner file just after taking the lock, and a killed
- * holder leaves its old one behind: give a live owner a moment to appear.
- */
-async function currentOwner(lockFile: string, tries = 20): Promise<LockOwner | null> {
-  for (let i = 0; ; i++) {
-    const o = await readOwner(lockFile);
-    if ((o && (o.host !== hostname() || pidAlive(o.pid))) || i >= tries) return o;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Start flock on `lockFile`; resolves once the lock is held, or null when --nonblock found it taken. */
 async function hold(lockFile: string, wait: boolean): Promise<Release | null> {
   const args = ['--exclusive', ...(wait ? [] : ['--nonblock', '--conflict-exit-code', String(CONFLICT)]), lockFile];
@@ -95,8 +83,20 @@ async function hold(lockFile: string, wait: boolean): Promise<Release | null> {
 export async function acquireLock(lockFile: string, what: string, onWait: (line: string) => void): Promise<Release> {
   await mkdir(dirname(lockFile), { recursive: true });
   let release = await hold(lockFile, false);
+  // The holder writes its owner file just after taking the lock, and a killed
+  // holder leaves its old one behind: give a live owner (or the lock) a moment.
+  for (let i = 0; !release && i < 10; i++) {
+    const o = await readOwner(lockFile);
+    if (o && (o.host !== hostname() || pidAlive(o.pid))) {
+      onWait(waitingLine(what, o));
+      release = (await hold(lockFile, true))!;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    release = await hold(lockFile, false);
+  }
   if (!release) {
-    onWait(waitingLine(what, await currentOwner(lockFile)));
+    onWait(waitingLine(what, null));
     release = (await hold(lockFile, true))!;
   }
   const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
