@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,10 @@ t.test('a tarball URL is downloaded once, verified and unpacked', async (t) => {
   t.equal(a.identity, `tarball:${sum}`);
   await resolveTree({ kind: 'tarball', location: `${base}/linux-6.1.7.tar.xz`, sha256: sum }, { store });
   t.equal(requests, 1, 'downloaded once');
+  const [kept] = await readdir(store.dir('downloads'));
+  await writeFile(join(store.dir('downloads'), kept!), 'truncated');
+  t.equal((await resolveTree({ kind: 'tarball', location: `${base}/linux-6.1.7.tar.xz`, sha256: sum }, { store })).identity, a.identity);
+  t.equal(requests, 2, 'a damaged download is fetched again, not trusted');
   await t.rejects(resolveTree({ kind: 'tarball', location: `${base}/missing.tar.xz`, sha256: 'a'.repeat(64) }, { store }), {
     exitCode: 3,
     message: /HTTP 404/,
@@ -111,4 +115,53 @@ t.test('the default tree needs linux-source-6.1 and says how to get it', async (
     exitCode: 3,
     message: /make deps/,
   });
+});
+
+t.test('--tarball F --sha256 H verifies F itself even when H is already unpacked', async (t) => {
+  const work = await tmp('kseries-tar-');
+  await toyTree(join(work, 'linux-6.1.7'));
+  const tarball = join(work, 'linux-6.1.7.tar.xz');
+  await execa('tar', ['-cJf', tarball, '-C', work, 'linux-6.1.7']);
+  const sum = await sha256File(tarball);
+  const store = new CacheStore(await tmp('kseries-c-'));
+  await resolveTree({ kind: 'tarball', location: tarball, sha256: sum }, { store });
+  const impostor = join(work, 'linux-6.1.tar.xz');
+  await writeFile(impostor, 'not a kernel\n');
+  t.equal((await readFile(impostor)).length, 13);
+  await t.rejects(resolveTree({ kind: 'tarball', location: impostor, sha256: sum }, { store }), {
+    exitCode: 2,
+    message: new RegExp(`^sha256 mismatch for ${impostor}: expected ${sum}, got [0-9a-f]{64}$`),
+  });
+  await t.rejects(resolveTree({ kind: 'tarball', location: join(work, 'nope.tar.xz'), sha256: sum }, { store }), { exitCode: 2, message: /does not exist/ });
+  await t.rejects(resolveTree({ kind: 'tarball', location: work, sha256: sum }, { store }), { exitCode: 2, message: /not a file/ });
+});
+
+t.test('the default tarball is hashed once and remembered by inode, size and times', async (t) => {
+  const work = await tmp('kseries-deftar-');
+  await toyTree(join(work, 'linux-source-6.1'));
+  const tarball = join(work, 'linux-source-6.1.tar.xz');
+  await execa('tar', ['-cJf', tarball, '-C', work, 'linux-source-6.1']);
+  const store = new CacheStore(await tmp('kseries-c-'));
+  const logs: string[] = [];
+  const deps = { store, defaultTarball: tarball, log: (m: string) => logs.push(m) };
+  const hashes = () => logs.filter((l) => l.startsWith('hashing')).length;
+  const a = await resolveTree({ kind: 'default' }, deps);
+  t.equal(a.identity, `tarball:${await sha256File(tarball)}`);
+  t.equal(hashes(), 1);
+  const b = await resolveTree({ kind: 'default' }, deps);
+  t.equal(b.identity, a.identity);
+  t.equal(hashes(), 1, 'not hashed again while the file is unchanged');
+
+  // Replaced by another tarball, with the old mtime put back: the inode and ctime give it away.
+  await toyTree(join(work, 'other', 'linux-source-6.1'));
+  await writeFile(join(work, 'other', 'linux-source-6.1', 'fs', 'read_write.c'), 'int w;\n');
+  const other = join(work, 'other.tar.xz');
+  await execa('tar', ['-cJf', other, '-C', join(work, 'other'), 'linux-source-6.1']);
+  const old = await stat(tarball);
+  await rename(other, tarball);
+  await utimes(tarball, old.atime, old.mtime);
+  const c = await resolveTree({ kind: 'default' }, deps);
+  t.equal(hashes(), 2, 'a replaced file is hashed again');
+  t.equal(c.identity, `tarball:${await sha256File(tarball)}`);
+  t.not(c.identity, a.identity);
 });

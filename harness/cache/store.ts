@@ -1,10 +1,14 @@
 // A content-addressed cache shared by concurrent kseries processes.
 // An entry is filled in a private temporary directory under a per-entry lock
 // and published by one atomic rename, so readers never see a half-written entry.
-import { mkdir, rm, rename, stat, writeFile, readFile } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
+// Locks live under <root>/locks/ and die with their owner (see lock.ts).
+import { mkdir, readdir, rm, rename, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt } from '../util/proc.ts';
+import { infraError } from '../util/errors.ts';
+import { acquireLock, type Release } from './lock.ts';
+import { checkManifest, writeManifest, type Artefacts } from './manifest.ts';
 
 export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
@@ -20,26 +24,26 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface Produced {
   path: string;
   /** True when the entry was already published (by an earlier run or a concurrent process). */
   hit: boolean;
 }
 
+export interface ProduceOptions {
+  /**
+   * Artefacts whose size and sha256 go into the entry's manifest when it is
+   * published and are checked before every use; an entry that fails the check
+   * is removed and filled again.
+   */
+  artefacts?: Artefacts;
+}
+
 export interface StoreOptions {
-  /** How often to re-check a lock held by another live process. */
-  pollMs?: number;
-  /** Called once when we start waiting on another process's lock. */
-  onWait?: (owner: string) => void;
+  /** One-line notes such as "cache entry X is unusable (why); rebuilding it" (default: stderr). */
+  onNote?: (line: string) => void;
+  /** Called once, with the line to show, when we start waiting for another process's lock (default: stderr). */
+  onWait?: (line: string) => void;
 }
 
 export class CacheStore {
@@ -62,22 +66,28 @@ export class CacheStore {
    * Return the published entry, filling it first if needed. `fill` writes into
    * the directory it is given; on success that directory becomes the entry.
    */
-  async produce(kind: string, key: string, fill: (tmpDir: string) => Promise<void>): Promise<Produced> {
+  async produce(kind: string, key: string, fill: (tmpDir: string) => Promise<void>, o: ProduceOptions = {}): Promise<Produced> {
     const path = this.entryPath(kind, key);
-    if (await exists(path)) return { path, hit: true };
+    const unusable = async () => (o.artefacts ? checkManifest(path) : null);
+    if ((await exists(path)) && (await unusable()) === null) return { path, hit: true };
     await mkdir(this.dir(kind), { recursive: true });
-    const release = await this.lock(path);
+    const release = await this.lock(kind, key, `cache entry ${kind}/${key}`);
     const tmp = `${path}.tmp-${process.pid}`;
     const undo = onInterrupt(async () => {
       await rm(tmp, { recursive: true, force: true });
       await release();
     });
     try {
-      // Another process may have published while we waited for the lock.
-      if (await exists(path)) return { path, hit: true };
-      await rm(tmp, { recursive: true, force: true });
+      // Another process may have published (or replaced a bad entry) while we waited for the lock.
+      if (await exists(path)) {
+        const why = await unusable();
+        if (why === null) return { path, hit: true };
+        await this.discard(path, why);
+      }
+      await this.removeLeftovers(kind, key);
       await mkdir(tmp, { recursive: true });
       await fill(tmp);
+      if (o.artefacts) await writeManifest(tmp, o.artefacts);
       await rename(tmp, path);
       return { path, hit: false };
     } finally {
@@ -93,7 +103,7 @@ export class CacheStore {
    */
   async withLock<T>(kind: string, key: string, fn: () => Promise<T>): Promise<T> {
     await mkdir(this.dir(kind), { recursive: true });
-    const release = await this.lock(this.entryPath(kind, key));
+    const release = await this.lock(kind, key, `${kind} lock ${key}`);
     const undo = onInterrupt(release);
     try {
       return await fn();
@@ -103,33 +113,28 @@ export class CacheStore {
     }
   }
 
-  /** mkdir is atomic, so a lock directory holds one owner; a dead owner's lock is taken over. */
-  private async lock(path: string): Promise<() => Promise<void>> {
-    const lockDir = `${path}.lock`;
-    const me = `${hostname()}:${process.pid}`;
-    let waited = false;
-    for (;;) {
-      try {
-        await mkdir(lockDir);
-        await writeFile(join(lockDir, 'owner'), me);
-        return async () => {
-          await rm(lockDir, { recursive: true, force: true });
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const owner = await readFile(join(lockDir, 'owner'), 'utf8').catch(() => '');
-      const [host, pidText] = owner.split(':');
-      const pid = Number(pidText);
-      if (owner !== '' && host === hostname() && Number.isInteger(pid) && !pidAlive(pid)) {
-        await rm(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (!waited) {
-        waited = true;
-        this.opts.onWait?.(owner || 'unknown');
-      }
-      await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 1000));
+  private lock(kind: string, key: string, what: string): Promise<Release> {
+    const onWait = this.opts.onWait ?? ((line: string) => process.stderr.write(`kseries: ${line}\n`));
+    return acquireLock(join(this.root, 'locks', kind, key), what, onWait);
+  }
+
+  /** Move a bad entry aside (one rename, so no reader sees it half removed) and delete it. */
+  private async discard(path: string, why: string): Promise<void> {
+    (this.opts.onNote ?? ((line: string) => process.stderr.write(`kseries: note: ${line}\n`)))(`cache entry ${path} is unusable: ${why}; rebuilding it`);
+    const aside = `${path}.tmp-bad-${process.pid}`;
+    try {
+      await rename(path, aside);
+      await rm(aside, { recursive: true, force: true });
+    } catch (e) {
+      throw infraError(`cache entry ${path} is unusable (${why}) and cannot be removed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Under the entry's lock nobody else is filling it: temp dirs left by killed fillers can go. */
+  private async removeLeftovers(kind: string, key: string): Promise<void> {
+    const names = await readdir(this.dir(kind)).catch(() => [] as string[]);
+    for (const n of names) {
+      if (n.startsWith(`${key}.tmp-`)) await rm(join(this.dir(kind), n), { recursive: true, force: true });
     }
   }
 }

@@ -48,6 +48,6 @@ export async function buildGuest(
       const why = r.spawnError ?? (r.stderr.trim().split('\n').slice(-4).join(' | ') || `exit ${r.exitCode}`);
       throw infraError(`guest userland build failed (is gcc-multilib installed? run make deps): ${why}`);
     }
-  });
+  }, { artefacts: 'all' });
   return { dir: produced.path, cacheHit: produced.hit, probes: await listProbes(imagesDir) };
 }

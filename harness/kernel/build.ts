@@ -1,6 +1,6 @@
 // Build stage: out-of-tree make with ccache, cached under a key of tree
 // identity + applied patches + requested config + compiler + arch.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export interface BuildRequest {
 export interface BuildResult {
   key: string;
   cacheHit: boolean;
-  /** The cache entry: build/ (the O= dir), config, build.log, entry.json. */
+  /** The cache entry: build/ (the O= dir), config, build.log, entry.json, manifest.json (the image and config, checked on every hit). */
   entryDir: string;
   buildDir: string;
   kernelImage: string;
@@ -129,7 +129,9 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
         2,
       ),
     );
-  });
+    // make can exit 0 without the image (a target that is not the image): say so, not ENOENT later.
+    if (!existsSync(join(buildDir, req.arch.image))) throw infraError(`make ${req.arch.imageTarget} succeeded but ${req.arch.image} was not produced; see ${req.logPath}`);
+  }, { artefacts: [`build/${req.arch.image}`, 'config'] });
 
   const buildDir = entryName(produced.path);
   if (produced.hit) {

@@ -2,10 +2,11 @@
 // tarball (path or URL + sha256), or Debian's linux-source-6.1 by default.
 // Each gives a source dir and an identity string used in cache keys.
 import { createWriteStream, existsSync } from 'node:fs';
-import { readFile, stat, mkdir, rename, rm } from 'node:fs/promises';
+import { readFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { rememberedSha256 } from '../cache/file-hash.ts';
 import { CacheStore } from '../cache/store.ts';
 import { usageError, infraError } from '../util/errors.ts';
 import { sha256, sha256File } from '../util/hash.ts';
@@ -55,15 +56,21 @@ export async function resolveTree(spec: TreeSpec, deps: TreeDeps): Promise<Sourc
   if (spec.kind === 'tarball') {
     const want = spec.sha256.toLowerCase();
     if (!/^[0-9a-f]{64}$/.test(want)) throw usageError(`--sha256 must be 64 hex digits, got '${spec.sha256}'`);
-    const local = /^https?:\/\//.test(spec.location) ? await download(spec.location, want, deps) : resolve(spec.location);
+    if (/^https?:\/\//.test(spec.location)) return unpackTarball(await download(spec.location, want, deps), want, `tarball ${basename(spec.location)}`, deps, run);
+    // The file given is what gets verified, every time, even when its sha256 is already unpacked in the cache.
+    const local = resolve(spec.location);
+    if (!(await stat(local).catch(() => null))?.isFile()) throw usageError(`tarball ${local} does not exist or is not a file`);
+    const actual = await sha256File(local).catch((e: Error) => {
+      throw usageError(`cannot read tarball ${local}: ${e.message}`);
+    });
+    if (actual !== want) throw usageError(`sha256 mismatch for ${local}: expected ${want}, got ${actual}`);
     return unpackTarball(local, want, `tarball ${basename(spec.location)}`, deps, run);
   }
   const tarball = deps.defaultTarball ?? DEBIAN_SOURCE_TARBALL;
   if (!existsSync(tarball)) {
     throw infraError(`default tree ${tarball} is missing: run 'make deps' (apt-get install linux-source-6.1) or pass --tree/--tarball`);
   }
-  deps.log?.(`hashing ${tarball}`);
-  const sum = await sha256File(tarball);
+  const sum = await rememberedSha256(tarball, deps.store.dir('file-hashes'), () => deps.log?.(`hashing ${tarball} (once; remembered by inode, size and times)`));
   return unpackTarball(tarball, sum, `Debian ${basename(tarball)}`, deps, run);
 }
 
@@ -106,10 +113,8 @@ async function unpackTarball(
   deps: TreeDeps,
   run: CommandRunner,
 ): Promise<SourceTree> {
-  if (!existsSync(tarball)) throw usageError(`tarball ${tarball} does not exist`);
+  // The caller has verified that `tarball` has this sha256.
   const produced = await deps.store.produce('trees', sum, async (tmp) => {
-    const actual = await sha256File(tarball);
-    if (actual !== sum) throw usageError(`sha256 mismatch for ${tarball}: expected ${sum}, got ${actual}`);
     deps.log?.(`unpacking ${tarball} (once; cached)`);
     const r = await run('tar', ['-xf', tarball, '-C', tmp, '--strip-components=1']);
     if (r.exitCode !== 0) throw infraError(`cannot unpack ${tarball}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
@@ -120,7 +125,11 @@ async function unpackTarball(
 async function download(url: string, sum: string, deps: TreeDeps): Promise<string> {
   const dir = deps.store.dir('downloads');
   const dest = join(dir, `${sum}-${basename(new URL(url).pathname)}`);
-  if (existsSync(dest) && (await stat(dest)).size > 0) return dest;
+  if (existsSync(dest)) {
+    if ((await sha256File(dest)) === sum) return dest;
+    deps.log?.(`${dest} does not match its sha256; downloading it again`);
+    await rm(dest, { force: true });
+  }
   await mkdir(dir, { recursive: true });
   deps.log?.(`downloading ${url}`);
   let res: Response;

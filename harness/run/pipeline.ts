@@ -85,7 +85,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       stages.push({ name, ms: Date.now() - t0 });
     }
   };
-  const store = new CacheStore(o.cacheRoot, { onWait: (who) => progress.stage('cache', `waiting for ${who} to finish the same entry`) });
+  const store = new CacheStore(o.cacheRoot, { onWait: (line) => progress.stage('cache', line), onNote: (line) => progress.stage('cache', line) });
   const meta: Record<string, unknown> = { runDir: o.runDir, arch: o.arch.name, cache: o.cacheRoot };
   await mkdir(o.runDir, { recursive: true });
 
