@@ -114,7 +114,7 @@ t.test('a Kconfig change runs the config step; an identical .config keeps its mt
   toy.commit('Kconfig', 'config TINY\n\tbool "tiny, reworded"\n');
   const second = await build(store, toy.state(), runDir);
   t.match(second.logs.join('\n'), /configuring x86_64/, 'Kconfig changed: configure');
-  t.equal(statSync(join(second.r.buildDir, '.config')).mtimeMs, old.getTime(), 'same content: .config not rewritten');
+  t.ok(Math.abs(statSync(join(second.r.buildDir, '.config')).mtimeMs - old.getTime()) < 1, 'same content: .config not rewritten');
   t.equal(second.objects, 0, 'nothing recompiled');
 });
 

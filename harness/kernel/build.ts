@@ -1,7 +1,7 @@
 // Build stage: out-of-tree make with ccache, cached under a key of tree
 // identity + applied patches + requested config + compiler + arch.
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,7 +12,8 @@ import { sha256 } from '../util/hash.ts';
 import { runCommand, spawn, type CommandRunner } from '../util/proc.ts';
 import { buildErrorLines, isObjectLine } from './build-log.ts';
 import { configureKernel, makeArgv } from './configure.ts';
-import { buildFamily, configInputsHash, copyBuildDir, findSeed, gitTreeOf } from './seed.ts';
+import { checkManifest } from '../cache/manifest.ts';
+import { buildFamily, configInputsHash, copyBuildDir, findSeed, gitTreeOf, type SeedCandidate } from './seed.ts';
 import { formatKconfig, type Kconfig } from './kconfig.ts';
 import type { SourceTree } from './tree.ts';
 
@@ -89,34 +90,52 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
 
   const family = buildFamily({ srcDir: req.tree.srcDir, arch: req.arch.name, requestedConfig: requestedText, compiler });
   const sourceTree = gitTreeOf(req.tree.identity);
+  let seed: SeedCandidate | null = null;
+  let configInputs: string | null = null;
 
   const produced = await req.store.produce('builds', key, async (tmp) => {
+    // Every build of a family runs at one stable O= path: kbuild and objtool
+    // record absolute object paths, and a moved build dir recompiles everything.
+    // The finished dir is then moved into the entry, so entries stay immutable.
+    const workName = `${family}.work`;
+    const work = req.store.entryPath('builds', workName);
+    await req.store.withLock('builds', workName, async () => {
+      try {
+        const buildDir = entryName(work);
+        await rm(work, { recursive: true, force: true });
+        await mkdir(work, { recursive: true });
+        const t0 = Date.now();
+        configInputs = sourceTree ? await configInputsHash(run, req.tree.srcDir, sourceTree, req.arch.name, requestedText) : null;
+        // Only a verified entry seeds: a damaged image must not be carried over.
+        seed = sourceTree ? await findSeed({ store: req.store, family, sourceTree, repoDir: req.tree.srcDir, run, isUsable: async (d) => (await checkManifest(d)) === null }) : null;
+        if (seed) {
+          req.log?.(`starting from the build dir of ${seed.record.key} (${seed.distance} source file(s) differ)`);
+          await copyBuildDir(entryName(seed.dir), buildDir, run);
+        } else {
+          await mkdir(buildDir, { recursive: true });
+        }
+        if (seed && configInputs !== null && seed.record.configInputs === configInputs) {
+          req.log?.(`config inputs unchanged: keeping ${seed.record.key}'s .config`);
+        } else {
+          req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
+          await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
+        }
+        configMs = Date.now() - t0;
+        req.log?.(`building ${req.arch.imageTarget} with ${plan.buildArgs.slice(0, -1).join(' ')}${plan.env.CCACHE_DIR ? '' : ' (ccache missing: cold build)'}`);
+        const entryLog = join(tmp, 'build.log');
+        const made = await makeKernelImage(plan, buildDir, entryLog, req.onObjects);
+        buildMs = made.ms;
+        await copyFile(entryLog, req.logPath);
+        if (made.exitCode !== 0) {
+          const errors = buildErrorLines(await readFile(entryLog, 'utf8'));
+          throw buildFailure(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
+        }
+        await rename(buildDir, entryName(tmp));
+      } finally {
+        await rm(work, { recursive: true, force: true }); // inside the lock: the next build owns it after
+      }
+    });
     const buildDir = entryName(tmp);
-    const t0 = Date.now();
-    const configInputs = sourceTree ? await configInputsHash(run, req.tree.srcDir, sourceTree, req.arch.name, requestedText) : null;
-    const seed = sourceTree ? await findSeed({ store: req.store, family, sourceTree, repoDir: req.tree.srcDir, run }) : null;
-    if (seed) {
-      req.log?.(`starting from the build dir of ${seed.record.key} (${seed.distance} source file(s) differ)`);
-      await copyBuildDir(entryName(seed.dir), buildDir, run);
-    } else {
-      await mkdir(buildDir, { recursive: true });
-    }
-    if (seed && configInputs !== null && seed.record.configInputs === configInputs) {
-      req.log?.(`config inputs unchanged: keeping ${seed.record.key}'s .config`);
-    } else {
-      req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
-      await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
-    }
-    configMs = Date.now() - t0;
-    req.log?.(`building ${req.arch.imageTarget} with ${plan.buildArgs.slice(0, -1).join(' ')}${plan.env.CCACHE_DIR ? '' : ' (ccache missing: cold build)'}`);
-    const entryLog = join(tmp, 'build.log');
-    const made = await makeKernelImage(plan, buildDir, entryLog, req.onObjects);
-    buildMs = made.ms;
-    await copyFile(entryLog, req.logPath);
-    if (made.exitCode !== 0) {
-      const errors = buildErrorLines(await readFile(entryLog, 'utf8'));
-      throw buildFailure(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
-    }
     await copyFile(join(buildDir, '.config'), join(tmp, 'config'));
     await writeFile(
       join(tmp, 'entry.json'),

@@ -90,10 +90,14 @@ export async function findSeed(req: SeedRequest): Promise<SeedCandidate | null> 
     if (!record || record.family !== req.family || !record.sourceTree) continue;
     const distance = await treeDistance(run, req.repoDir, record.sourceTree, req.sourceTree);
     if (distance === null) continue;
-    if (req.isUsable && !(await req.isUsable(entryDir))) continue;
     cands.push({ dir: entryDir, record, distance });
   }
-  return pickNearest(cands);
+  // Nearest first; only the one taken is verified.
+  for (;;) {
+    const best = pickNearest(cands);
+    if (!best || !req.isUsable || (await req.isUsable(best.dir))) return best;
+    cands.splice(cands.indexOf(best), 1);
+  }
 }
 
 /** Copy a build dir with its mtimes (make decides by them), using reflinks where the filesystem has them. */
