@@ -249,6 +249,20 @@ t.test('classify: resets, reboots and power-down', async t => {
   t.same(banner.findings.map(f => [f.kind, f.line]), [['triple-fault', 2], ['triple-fault', 3]], 'each new boot is a new reset');
   const rb = classifyConsole(splitConsoleLines(['[    0.0] Linux version 6.1.0 #1', '[    1.0] reboot: Restarting system', 'SeaBIOS (version 1.16.3)', '[    0.0] Linux version 6.1.0 #1'].join('\n')));
   t.same(rb.findings, [{ kind: 'reboot', line: 2, text: 'reboot: Restarting system' }], 'a kernel restart is one reboot, not also a triple fault');
+  t.equal(rb.poweredOff, false);
+});
+
+t.test('classify: the init ends the run with a restart after its done line', async t => {
+  const doc = (...tail: string[]) =>
+    splitConsoleLines(['[    0.0] Linux version 6.1.0 #1', 'KTAP version 1', '1..1', '    KTAP version 1', '    1..1', '    ok 1 x', 'ok 1 p:compat', ...tail].join('\r\n'));
+  const clean = parseConsole(doc('# kseries-init: done', '[    2.0] reboot: Restarting system').map(l => l.text).join('\r\n'));
+  t.same([clean.findings, clean.poweredOff, clean.status, exitCodeFor(clean)], [[], true, 'PASS', 0], 'restart after done: a clean end');
+  const early = parseConsole(doc('[    2.0] reboot: Restarting system', '# kseries-init: done').map(l => l.text).join('\r\n'));
+  t.same(early.findings.map(f => f.kind), ['reboot'], 'a restart before the done line is an unexpected reboot');
+  t.equal(early.poweredOff, false);
+  t.equal(exitCodeFor(early), 4);
+  const nested = parseConsole(doc('    # kseries-init: done', '[    2.0] reboot: Restarting system').map(l => l.text).join('\r\n'));
+  t.same(nested.findings.map(f => f.kind), ['reboot'], 'only the top-level done line counts, not a payload printing it');
 });
 
 t.test('classify: attribution by span, kmsg echoes deduplicated', async t => {

@@ -9,7 +9,7 @@ const ESC = '\x1b';
 
 t.test('table: all-pass', async t => {
   const lines = formatResultTable(parseConsole(fixture('all-pass.log')));
-  t.equal(lines[0], 'KTAP results: 6 probes — 6 PASS · complete · powered off');
+  t.equal(lines[0], 'KTAP results: 6 probes — 6 PASS · complete · shut down');
   t.equal(lines.length, 8, 'headline, six rows, status');
   t.equal(lines[1], '  PASS     readv_writev:compat');
   t.equal(lines.at(-1), 'Status: PASS (exit 0)');
@@ -19,7 +19,7 @@ t.test('table: all-pass', async t => {
 t.test('table: failing cases with their first diagnostic', async t => {
   const lines = formatResultTable(parseConsole(fixture('probe-fail.log')));
   t.same(lines, [
-    'KTAP results: 3 probes — 2 PASS, 1 FAIL · complete · powered off',
+    'KTAP results: 3 probes — 2 PASS, 1 FAIL · complete · shut down',
     '  PASS     readv_writev:compat',
     '  FAIL     readv_writev:native64  exit status 1',
     '             not ok readv — readv: ret=-1 errno=14 EFAULT (Bad address)',
@@ -46,7 +46,7 @@ t.test('table: findings with probe and console line', async t => {
 
 t.test('table: truncation, hang, no KTAP', async t => {
   const panic = formatResultTable(parseConsole(fixture('panic-truncated.log')));
-  t.equal(panic[0], 'KTAP results: 6 probes — 5 PASS, 1 CRASHED · INCOMPLETE · no power-down');
+  t.equal(panic[0], 'KTAP results: 6 probes — 5 PASS, 1 CRASHED · INCOMPLETE · no clean shutdown');
   t.ok(panic.some(l => l.startsWith('  CRASHED  io_uring_readv:native64  no result line') && l.endsWith('[! oops, panic, truncated]')));
   t.ok(panic.includes('  line 143   panic        io_uring_readv:native64: Kernel panic - not syncing: Fatal exception'));
 
@@ -55,7 +55,7 @@ t.test('table: truncation, hang, no KTAP', async t => {
   t.equal(hang.at(-1), 'Status: TIMEOUT (exit 124)');
 
   const none = formatResultTable(parseConsole(fixture('no-ktap.log')), { width: 400 });
-  t.equal(none[0], 'KTAP results: 0 probes · no KTAP output · powered off');
+  t.equal(none[0], 'KTAP results: 0 probes · no KTAP output · shut down');
   t.match(none[2], /^ {2}line 18 {4}truncated {4}\(no probe\): no KTAP\/TAP header .*Bail out! \/kseries\/plan/);
   t.equal(none.at(-1), 'Status: CRASHED (exit 4)');
 });
@@ -66,7 +66,7 @@ t.test('table: SKIP and TIMEOUT reasons, kselftest ids', async t => {
   t.ok(st.includes('  TIMEOUT  exec:repro               after 30 s'));
   const ks = formatResultTable(parseConsole(fixture('kselftest-tap13.log')));
   t.ok(ks.includes('  TIMEOUT  selftests: timers: inconsistency-check  45 seconds'));
-  t.equal(ks[0], 'KTAP results: 4 probes — 1 PASS, 1 FAIL, 1 TIMEOUT, 1 SKIP · complete · powered off');
+  t.equal(ks[0], 'KTAP results: 4 probes — 1 PASS, 1 FAIL, 1 TIMEOUT, 1 SKIP · complete · shut down');
 });
 
 t.test('table: width and colour', async t => {

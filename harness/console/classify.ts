@@ -28,7 +28,7 @@ export interface ClassifyOptions {
 export interface Classification {
   /** In console order. */
   findings: Finding[];
-  /** "reboot: Power down" was printed: the guest shut down cleanly. */
+  /** The guest shut down cleanly: "reboot: Power down", or the init's restart after its "done" line. */
   poweredOff: boolean;
 }
 
@@ -86,6 +86,8 @@ const LINUX_BANNER = /^Linux version \d/;
 const FIRMWARE_BANNER = /^(?:SeaBIOS \(version|iPXE \(|U-Boot \d|EFI stub: )/;
 const RESTART = /^reboot: Restarting system/;
 const POWER_DOWN = /^reboot: Power down/;
+/** The init's completion line: a restart after it is the intended end of the run. */
+const INIT_DONE = /^# kseries-init: done$/;
 
 const KMSG_ECHO = /^\s*# kmsg: ?(.*)$/;
 
@@ -103,6 +105,7 @@ export function classifyConsole(lines: readonly ConsoleLine[], opts: ClassifyOpt
     kmsg: undefined,
   };
   let poweredOff = false;
+  let initDone = false;
   // Reset detection: a second kernel banner, or firmware starting again, after
   // the kernel booted; a kernel-initiated restart is reported once as 'reboot'.
   let booted = false;
@@ -115,6 +118,7 @@ export function classifyConsole(lines: readonly ConsoleLine[], opts: ClassifyOpt
   };
 
   for (const line of lines) {
+    if (INIT_DONE.test(line.text)) initDone = true;
     const echo = KMSG_ECHO.exec(line.text);
     const source: Source = echo ? 'kmsg' : 'console';
     if (!echo && tapLines.has(line.no)) continue;
@@ -124,7 +128,8 @@ export function classifyConsole(lines: readonly ConsoleLine[], opts: ClassifyOpt
 
     if (source === 'console') {
       if (POWER_DOWN.test(msg)) poweredOff = true;
-      if (RESTART.test(msg) && !resetReported) {
+      if (RESTART.test(msg) && initDone) poweredOff = true;
+      else if (RESTART.test(msg) && !resetReported) {
         record('reboot', line, msg, source, probe);
         resetReported = true;
       }

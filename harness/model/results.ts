@@ -70,7 +70,7 @@ export interface ConsoleResult {
   ktapFound: boolean;
   /** The top-level plan was satisfied. */
   complete: boolean;
-  /** "reboot: Power down" (or equivalent) was seen. */
+  /** The guest shut down cleanly: "reboot: Power down", or the init's restart after "# kseries-init: done". */
   poweredOff: boolean;
   probes: ProbeResult[];
   /** Every finding, including those attributed to a probe. */

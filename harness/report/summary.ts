@@ -68,7 +68,7 @@ export function formatResultTable(result: ConsoleResult, opts: SummaryOptions = 
 
   const facts = [
     result.ktapFound ? (result.complete ? 'complete' : 'INCOMPLETE') : 'no KTAP output',
-    result.poweredOff ? 'powered off' : 'no power-down',
+    result.poweredOff ? 'shut down' : 'no clean shutdown',
   ];
   const n = result.probes.length;
   const tally = n > 0 ? ` — ${counts(result.probes.map(p => p.status))}` : '';
