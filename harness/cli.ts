@@ -29,8 +29,9 @@ try {
     .epilog(EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new KseriesError(msg, ExitCode.USAGE);
+      // yargs' own checks and what an option's coerce throws arrive as YError: bad usage.
+      if (err && err.name !== 'YError') throw err;
+      throw new KseriesError(msg ?? err?.message, ExitCode.USAGE);
     })
     .help()
     .parseAsync();

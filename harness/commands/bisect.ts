@@ -15,14 +15,14 @@ import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .option('probe', { type: 'string', group: 'Bisect:', describe: 'probe to watch, NAME[:ABI] (ABI default compat)' })
     .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
-    .option('repeat', { type: 'number', default: 1, group: 'Bisect:', describe: 'observe each step K times; disagreeing steps are reported flaky' })
+    .option('repeat', countOption('repeat', 'observe each step K times; disagreeing steps are reported flaky', { default: 1, group: 'Bisect:' }))
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per step)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "write the result as JSON to FILE ('-' for stdout)" });
 }

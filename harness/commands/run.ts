@@ -12,7 +12,7 @@ import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 import { writeResults } from './report.ts';
 
@@ -22,7 +22,7 @@ function builder(y: Argv) {
     .option('abi', { type: 'string', group: 'Guest:', describe: 'probe ABIs, comma-separated (default: the profile\'s, else compat,native64)' })
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
-    .option('exec-timeout', { type: 'number', default: 300, group: 'Guest:', describe: 'seconds per --exec command' })
+    .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (default ./runs/<time>)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "also write results JSON to FILE ('-' for stdout)" });
 }
