@@ -14,6 +14,15 @@ import { KseriesError } from './util/errors.ts';
 const EPILOG = `Exit codes: 0 all passed; 1 a probe failed; 2 bad input or usage; 3 infrastructure
 (build failed, qemu missing, no KVM); 4 the kernel crashed or reported a problem; 124 hang or timeout.`;
 
+// A reader that goes away (`kseries parse log | head -1`) is not an error: stop writing to that
+// stream, let the command finish (a run still writes results.json) and exit with its own code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 try {
   await yargs(hideBin(process.argv))
     .scriptName('kseries')
