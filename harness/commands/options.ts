@@ -81,7 +81,11 @@ export function treeOptions<T>(y: Argv<T>) {
 }
 
 export function treeSpecFrom(a: { tree?: string; tarball?: string; sha256?: string }): TreeSpec {
-  if (a.tree) return { kind: 'dir', path: a.tree };
+  if (a.tree) {
+    // Said here, before tree resolution, so a typo is not reported as "not a kernel source tree".
+    if (!existsSync(a.tree)) throw usageError(`--tree ${a.tree} does not exist`);
+    return { kind: 'dir', path: a.tree };
+  }
   if (a.tarball) {
     if (!a.sha256) throw usageError('--tarball needs --sha256');
     return { kind: 'tarball', location: a.tarball, sha256: a.sha256 };
