@@ -15,8 +15,10 @@ import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
+import { archForAbi } from '../model/arch.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
+import { checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -42,16 +44,23 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   const profile = await profileFrom(a);
   const treeSpec = treeFor(a, profile);
   const store = new CacheStore(a.cache);
+  const fragmentsFor = (arch: string) => [join(BASE_FRAGMENTS_DIR, `${arch}.config`), ...(profile?.fragments ?? []), ...a.fragment];
+  if (spec) {
+    await checkProbes([spec.probe]);
+    await checkFragments(fragmentsFor(archForAbi(spec.abi)!.name));
+  }
+  const boot = buildAndBootFrom(a);
+  // The series (or range) and the tree are checked before the run directory is created.
+  const range = a.range ? parseCommitRange(a.range) : undefined;
+  const series = variantPlanFrom(a, profile); // also refuses two ways of naming the patches
+  const plan = range ? undefined : series;
+  if (!range && !plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
+  const tree = await resolveTree(treeSpec, { store });
+  if (range && !tree.isGit) throw usageError('--range needs --tree with git history');
+  const list = plan ? (await plan.patches(tree)).list : undefined;
+  if (list && list.patches.length === 0) throw usageError('the variant applies no patches: nothing to bisect');
   const runDir = await createRunDir(a.out);
-  const stepOpts: StepRunOptions = {
-    tree: treeSpec,
-    fragmentsFor: (arch) => [join(BASE_FRAGMENTS_DIR, `${arch}.config`), ...(profile?.fragments ?? []), ...a.fragment],
-    ...buildAndBootFrom(a),
-    runDir,
-    adds: [],
-    execs: [],
-    execTimeoutSec: 60,
-  };
+  const stepOpts: StepRunOptions = { tree: treeSpec, fragmentsFor, ...boot, runDir, adds: [], execs: [], execTimeoutSec: 60 };
   const out = a.json === '-' ? process.stderr : process.stdout;
   const finish = async (json: unknown, lines: string[], code: number) => {
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
@@ -63,11 +72,9 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     return code;
   };
 
-  if (a.range) {
+  if (range) {
     // A range of the tree's own history: drive git bisect in a kseries worktree.
-    const tree = await resolveTree(treeSpec, { store });
-    if (!tree.isGit) throw usageError('--range needs --tree with git history');
-    const { good, bad } = parseCommitRange(a.range);
+    const { good, bad } = range;
     const worktreeDir = join(store.dir('bisect'), sha256(tree.srcDir).slice(0, 16));
     let reference: string | undefined;
     const judge: Judge = spec
@@ -86,11 +93,7 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     return finish(r, formatRangeResult(r), exitFor(r.status));
   }
 
-  const plan = variantPlanFrom(a, profile);
-  if (!plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
-  const tree = await resolveTree(treeSpec, { store });
-  const { list } = await plan.patches(tree);
-  if (list.patches.length === 0) throw usageError('the variant applies no patches: nothing to bisect');
+  if (!plan || !list) throw usageError('bisect needs a series');
   progress.stage('bisect', `${list.patches.length} patches from ${list.describe}; base and full series first, then at most ${Math.ceil(Math.log2(list.patches.length + 1))} more steps`);
   const tester: Tester = spec
     ? prefixTester(stepOpts, spec, plan, list, progress)

@@ -9,6 +9,7 @@ import { planClaims } from '../claims/plan.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext, type PatchInfo } from '../claims/report.ts';
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
+import { archForAbi } from '../model/arch.ts';
 import { loadProfile } from '../profile/profile.ts';
 import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
@@ -17,6 +18,7 @@ import { KseriesError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor, variantPlanFrom } from './series-args.ts';
+import { checkFragments } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -48,6 +50,11 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const claims = selectClaims(await loadClaims(profile, await listProbes()), a.only);
   const plan = planClaims(claims);
   const tree = treeFor(a, profile);
+  // Every variant's plan and the config inputs are checked before anything is created or built.
+  const plans = new Map(plan.variants.map((name) => [name, variantPlanFrom({ ...a, variant: name }, profile)]));
+  const boot = buildAndBootFrom(a);
+  const fragments = [...profile.fragments, ...a.fragment];
+  await checkFragments([...new Set(plan.abis.map((abi) => join(BASE_FRAGMENTS_DIR, archForAbi(abi)!.fragment))), ...fragments]);
   const runDir = await createRunDir(a.out);
   progress.stage('claims', `${claims.length} claims need ${plan.variants.length} variants (${plan.variants.join(', ')}) on ${plan.abis.join(', ')}`);
 
@@ -60,12 +67,12 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
         {
           tree,
           baseFragmentsDir: BASE_FRAGMENTS_DIR,
-          extraFragments: [...profile.fragments, ...a.fragment],
-          ...buildAndBootFrom(a),
+          extraFragments: fragments,
+          ...boot,
           runDir: join(runDir, name),
           probes: needs.probes,
           unprivileged: needs.unprivileged,
-          variants: [{ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }],
+          variants: [{ name, plan: plans.get(name)! }],
           abis: needs.abis,
           adds: [],
           execs: [],

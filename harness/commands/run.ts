@@ -2,19 +2,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { listProbes } from '../image/guest.ts';
-import { parseAdd } from '../image/initramfs.ts';
 import { ExitCode } from '../model/results.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
 import type { Stage } from '../run/pipeline.ts';
-import { kernelsFor, runVariants, type VariantToRun } from '../run/variants-run.ts';
+import { kernelsFor, runVariants, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 import { writeResults } from './report.ts';
+import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -29,46 +28,46 @@ function builder(y: Argv) {
 
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
 
-export async function runCommandHandler(a: RunArgs): Promise<number> {
-  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+/** Every input checked and turned into the typed request, before anything is created or built. */
+export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
   const profile = await profileFrom(a);
   const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? ['compat', 'native64']);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
-  kernelsFor(abis);
+  const kernels = kernelsFor(abis);
   const probes = a.probe && a.probe.length > 0 ? a.probe : profile?.probes;
-  // Bad arguments are reported before anything is created or built.
   const tree = treeFor(a, profile);
   const names = (a.variant ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const variants: VariantToRun[] = profile
     ? names.map((name) => ({ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }))
     : [{ name: 'tree', plan: variantPlanFrom(a) }];
   if (profile && variants.length === 0) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
-  parseKconfigArgs(a.kconfig); // a bad --kconfig is a usage error before anything is built
-  const adds = a.add.map(parseAdd);
-  const known = await listProbes();
-  const unknown = (probes ?? []).filter((p) => !known.includes(p));
-  if (unknown.length > 0) throw usageError(`unknown probe ${unknown.join(', ')} (have: ${known.join(', ')})`);
+  const extraFragments = [...(profile?.fragments ?? []), ...a.fragment];
+  await checkFragments([...kernels.map((k) => join(BASE_FRAGMENTS_DIR, k.arch.fragment)), ...extraFragments]);
+  await checkProbes(probes ?? []);
+  checkExecs(a.exec);
+  return {
+    tree,
+    baseFragmentsDir: BASE_FRAGMENTS_DIR,
+    extraFragments,
+    ...buildAndBootFrom(a),
+    ...(probes ? { probes } : {}),
+    ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
+    variants,
+    abis,
+    adds: await checkAdds(a.add),
+    execs: a.exec,
+    execTimeoutSec: a.execTimeout,
+  };
+}
+
+export async function runCommandHandler(a: RunArgs): Promise<number> {
+  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+  const request = await runRequestFrom(a);
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
   try {
-    const outcome = await runVariants(
-      {
-        tree,
-        baseFragmentsDir: BASE_FRAGMENTS_DIR,
-        extraFragments: [...(profile?.fragments ?? []), ...a.fragment],
-        ...buildAndBootFrom(a),
-        runDir,
-        ...(probes ? { probes } : {}),
-        ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
-        variants,
-        abis,
-        adds,
-        execs: a.exec,
-        execTimeoutSec: a.execTimeout,
-      },
-      progress,
-    );
+    const outcome = await runVariants({ ...request, runDir }, progress);
     // One kernel: its metadata as is; several: one entry per kernel.
     Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.meta : { kernels: outcome.runs.map((r) => ({ variant: r.variant, arch: r.arch, exitCode: r.exitCode, ...r.meta })) });
     progress.clearLive();
