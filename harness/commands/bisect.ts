@@ -13,6 +13,8 @@ import { ExitCode } from '../model/results.ts';
 import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
+import { onInterrupt, wasInterrupted } from '../util/proc.ts';
+import { writeInterrupted } from './report.ts';
 import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
 import { archForAbi } from '../model/arch.ts';
@@ -60,9 +62,15 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   const list = plan ? (await plan.patches(tree)).list : undefined;
   if (list && list.patches.length === 0) throw usageError('the variant applies no patches: nothing to bisect');
   const runDir = await createRunDir(a.out);
+  progress.begin('bisect');
   const stepOpts: StepRunOptions = { tree: treeSpec, fragmentsFor, ...boot, runDir, adds: [], execs: [], execTimeoutSec: 60 };
+  // Ctrl-C: bisect.json says INTERRUPTED, with the steps decided so far; never a verdict.
+  const steps: unknown[] = [];
+  onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { steps }));
   const out = a.json === '-' ? process.stderr : process.stdout;
   const finish = async (json: unknown, lines: string[], code: number) => {
+    // A step killed by Ctrl-C may look like a skip; whatever was concluded from it is not kept.
+    if (wasInterrupted()) return ExitCode.INTERRUPTED;
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
     out.write(lines.join('\n') + '\n');
     const text = JSON.stringify(json, null, 2) + '\n';
@@ -88,7 +96,7 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
         }
       : commandJudge(a.run!, worktreeDir);
     const r = await store.withLock('bisect', sha256(tree.srcDir).slice(0, 16), () =>
-      bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => progress.stage('bisect', m) }),
+      bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => (steps.push(m), progress.stage('bisect', m)) }),
     );
     return finish(r, formatRangeResult(r), exitFor(r.status));
   }
@@ -109,7 +117,10 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     patches: list.patches.length,
     tester,
     repeat: a.repeat,
-    onStep: (s) => progress.stage('bisect', `prefix ${s.k}: ${s.decided}${s.flaky ? ` (flaky: ${JSON.stringify(s.counts)})` : ''}`),
+    onStep: (s) => {
+      steps.push(s);
+      progress.stage('bisect', `prefix ${s.k}: ${s.decided}${s.flaky ? ` (flaky: ${JSON.stringify(s.counts)})` : ''}`);
+    },
   });
   if (result.status === 'infra') throw infraError(`bisection stopped by an infrastructure error at prefix ${result.infraAt}: ${result.reason ?? ''}`);
   const describe = (k: number) => {

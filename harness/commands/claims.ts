@@ -15,6 +15,8 @@ import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
 import { KseriesError } from '../util/errors.ts';
+import { onInterrupt, wasInterrupted } from '../util/proc.ts';
+import { writeInterrupted } from './report.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor, variantPlanFrom } from './series-args.ts';
@@ -60,8 +62,14 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
 
   const results: ClaimResults = {};
   const runs: KernelRun[] = [];
+  let variant: string | undefined;
+  // Ctrl-C decides nothing: claims.json says so, with the variants that had been run.
+  const undo = onInterrupt((signal) =>
+    writeInterrupted(join(runDir, 'claims.json'), signal, progress.current && variant ? `${progress.current} of variant ${variant}` : progress.current, { profile: profile.name, variantsRun: Object.keys(results), claims: [] }),
+  );
   for (const name of plan.variants) {
     const needs = plan.perVariant[name]!;
+    variant = name;
     try {
       const out = await runVariants(
         {
@@ -84,12 +92,14 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
       results[name] = { status: 'ok', result: out.merged };
     } catch (e) {
       // A variant that cannot be applied, built or booted decides nothing: its claims are infra-errors.
-      if (!(e instanceof KseriesError)) throw e;
+      // A build killed by Ctrl-C is no infra-error: the interrupt ends the command.
+      if (!(e instanceof KseriesError) || wasInterrupted()) throw e;
       progress.stage('claims', `variant ${name}: ${e.message}`);
       results[name] = { status: 'infra', reason: e.message };
     }
   }
 
+  undo();
   const evaluations = evaluateClaims(claims, results);
   const context = await reportContext(profile.name, a, runs);
   const counts = countVerdicts(evaluations);

@@ -2,17 +2,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ExitCode } from '../model/results.ts';
+import { ExitCode, type Status } from '../model/results.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
-import type { Stage } from '../run/pipeline.ts';
+import type { PipelineStages, Stage } from '../run/pipeline.ts';
 import { kernelsFor, runVariants, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
+import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
-import { writeResults } from './report.ts';
+import { writeInterrupted, writeResults } from './report.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {
@@ -60,14 +61,21 @@ export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOption
   };
 }
 
-export async function runCommandHandler(a: RunArgs): Promise<number> {
+/** results.json of a run that ended without results: an error, or Ctrl-C (with the stage it stopped). */
+export function noResultsJson(meta: Record<string, unknown>, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
+  return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
+}
+
+export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const request = await runRequestFrom(a);
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
+  // Ctrl-C still leaves results.json, saying where the run stopped (the exit is 130).
+  const undo = onInterrupt((signal) => writeInterrupted(join(runDir, 'results.json'), signal, progress.current, { schema: 1, run: meta, probes: [], findings: [] }));
   try {
-    const outcome = await runVariants({ ...request, runDir }, progress);
+    const outcome = await runVariants({ ...request, runDir, ...(stages ? { stages } : {}) }, progress);
     // One kernel: its metadata as is; several: one entry per kernel.
     Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.meta : { kernels: outcome.runs.map((r) => ({ variant: r.variant, arch: r.arch, exitCode: r.exitCode, ...r.meta })) });
     progress.clearLive();
@@ -83,11 +91,15 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
     return outcome.exitCode;
   } catch (e) {
+    // A stage killed by Ctrl-C fails too; the interrupt writes results.json then.
+    if (wasInterrupted()) throw e;
     // Every failure still leaves results.json (with the error) beside the logs.
     const code = e instanceof KseriesError ? e.exitCode : ExitCode.INFRA;
-    const json = { schema: 1, run: meta, status: code === ExitCode.USAGE ? 'USAGE' : 'INFRA', exitCode: code, error: (e as Error).message, probes: [], findings: [] };
+    const json = noResultsJson(meta, code === ExitCode.USAGE ? 'USAGE' : 'INFRA', code, (e as Error).message);
     await writeFile(join(runDir, 'results.json'), JSON.stringify(json, null, 2) + '\n').catch(() => undefined);
     throw e;
+  } finally {
+    undo();
   }
 }
 
