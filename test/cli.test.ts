@@ -46,3 +46,9 @@ t.test('every command has --help', async (t) => {
     t.match(r.stdout, new RegExp(`kseries ${cmd}`));
   }
 });
+
+t.test('a --tree that does not exist is said to not exist, exit 2', async (t) => {
+  const r = await kseries('run', '--tree', '/nonexistent/linux', '--cache', '/nonexistent/cache', '--out', '/nonexistent/out');
+  t.equal(r.exitCode, 2);
+  t.equal(r.stderr.trim(), 'kseries: error: --tree /nonexistent/linux does not exist');
+});

@@ -7,7 +7,7 @@ import { X86_64 } from '../model/arch.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { onInterrupt } from '../util/proc.ts';
-import { BASE_FRAGMENTS_DIR } from './options.ts';
+import { BASE_FRAGMENTS_DIR, countOption } from './options.ts';
 import { defaultCacheRoot } from '../cache/store.ts';
 
 export const benchCommand: CommandModule<object, { repeat: number; out?: string; cache: string; touch: string }> = {
@@ -15,7 +15,7 @@ export const benchCommand: CommandModule<object, { repeat: number; out?: string;
   describe: 'measure cold/warm/incremental builds and boot-to-results under TCG and KVM (default tree)',
   builder: (y) =>
     y
-      .option('repeat', { type: 'number', default: 3, describe: 'runs of each measurement' })
+      .option('repeat', countOption('repeat', 'runs of each measurement', { default: 3 }))
       .option('touch', { type: 'string', default: 'fs/read_write.c', describe: 'source file touched for the incremental rebuild' })
       .option('cache', { type: 'string', default: defaultCacheRoot(), defaultDescription: '$XDG_CACHE_HOME/kseries', describe: 'cache holding the unpacked default tree' })
       .option('out', { type: 'string', describe: 'where bench.txt and bench.json go' }),

@@ -13,16 +13,20 @@ import { ExitCode } from '../model/results.ts';
 import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
+import { onInterrupt, wasInterrupted } from '../util/proc.ts';
+import { writeInterrupted } from './report.ts';
 import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, seriesOptions, treeOptions } from './options.ts';
+import { archForAbi } from '../model/arch.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
+import { checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .option('probe', { type: 'string', group: 'Bisect:', describe: 'probe to watch, NAME[:ABI] (ABI default compat)' })
     .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
-    .option('repeat', { type: 'number', default: 1, group: 'Bisect:', describe: 'observe each step K times; disagreeing steps are reported flaky' })
+    .option('repeat', countOption('repeat', 'observe each step K times; disagreeing steps are reported flaky', { default: 1, group: 'Bisect:' }))
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per step)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "write the result as JSON to FILE ('-' for stdout)" });
 }
@@ -42,18 +46,31 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   const profile = await profileFrom(a);
   const treeSpec = treeFor(a, profile);
   const store = new CacheStore(a.cache);
+  const fragmentsFor = (arch: string) => [join(BASE_FRAGMENTS_DIR, `${arch}.config`), ...(profile?.fragments ?? []), ...a.fragment];
+  if (spec) {
+    await checkProbes([spec.probe]);
+    await checkFragments(fragmentsFor(archForAbi(spec.abi)!.name));
+  }
+  const boot = buildAndBootFrom(a);
+  // The series (or range) and the tree are checked before the run directory is created.
+  const range = a.range ? parseCommitRange(a.range) : undefined;
+  const series = variantPlanFrom(a, profile); // also refuses two ways of naming the patches
+  const plan = range ? undefined : series;
+  if (!range && !plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
+  const tree = await resolveTree(treeSpec, { store });
+  if (range && !tree.isGit) throw usageError('--range needs --tree with git history');
+  const list = plan ? (await plan.patches(tree)).list : undefined;
+  if (list && list.patches.length === 0) throw usageError('the variant applies no patches: nothing to bisect');
   const runDir = await createRunDir(a.out);
-  const stepOpts: StepRunOptions = {
-    tree: treeSpec,
-    fragmentsFor: (arch) => [join(BASE_FRAGMENTS_DIR, `${arch}.config`), ...(profile?.fragments ?? []), ...a.fragment],
-    ...buildAndBootFrom(a),
-    runDir,
-    adds: [],
-    execs: [],
-    execTimeoutSec: 60,
-  };
+  progress.begin('bisect');
+  const stepOpts: StepRunOptions = { tree: treeSpec, fragmentsFor, ...boot, runDir, adds: [], execs: [], execTimeoutSec: 60 };
+  // Ctrl-C: bisect.json says INTERRUPTED, with the steps decided so far; never a verdict.
+  const steps: unknown[] = [];
+  onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { steps }));
   const out = a.json === '-' ? process.stderr : process.stdout;
   const finish = async (json: unknown, lines: string[], code: number) => {
+    // A step killed by Ctrl-C may look like a skip; whatever was concluded from it is not kept.
+    if (wasInterrupted()) return ExitCode.INTERRUPTED;
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
     out.write(lines.join('\n') + '\n');
     const text = JSON.stringify(json, null, 2) + '\n';
@@ -63,11 +80,9 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     return code;
   };
 
-  if (a.range) {
+  if (range) {
     // A range of the tree's own history: drive git bisect in a kseries worktree.
-    const tree = await resolveTree(treeSpec, { store });
-    if (!tree.isGit) throw usageError('--range needs --tree with git history');
-    const { good, bad } = parseCommitRange(a.range);
+    const { good, bad } = range;
     const worktreeDir = join(store.dir('bisect'), sha256(tree.srcDir).slice(0, 16));
     let reference: string | undefined;
     const judge: Judge = spec
@@ -81,16 +96,12 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
         }
       : commandJudge(a.run!, worktreeDir);
     const r = await store.withLock('bisect', sha256(tree.srcDir).slice(0, 16), () =>
-      bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => progress.stage('bisect', m) }),
+      bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => (steps.push(m), progress.stage('bisect', m)) }),
     );
     return finish(r, formatRangeResult(r), exitFor(r.status));
   }
 
-  const plan = variantPlanFrom(a, profile);
-  if (!plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
-  const tree = await resolveTree(treeSpec, { store });
-  const { list } = await plan.patches(tree);
-  if (list.patches.length === 0) throw usageError('the variant applies no patches: nothing to bisect');
+  if (!plan || !list) throw usageError('bisect needs a series');
   progress.stage('bisect', `${list.patches.length} patches from ${list.describe}; base and full series first, then at most ${Math.ceil(Math.log2(list.patches.length + 1))} more steps`);
   const tester: Tester = spec
     ? prefixTester(stepOpts, spec, plan, list, progress)
@@ -106,7 +117,10 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     patches: list.patches.length,
     tester,
     repeat: a.repeat,
-    onStep: (s) => progress.stage('bisect', `prefix ${s.k}: ${s.decided}${s.flaky ? ` (flaky: ${JSON.stringify(s.counts)})` : ''}`),
+    onStep: (s) => {
+      steps.push(s);
+      progress.stage('bisect', `prefix ${s.k}: ${s.decided}${s.flaky ? ` (flaky: ${JSON.stringify(s.counts)})` : ''}`);
+    },
   });
   if (result.status === 'infra') throw infraError(`bisection stopped by an infrastructure error at prefix ${result.infraAt}: ${result.reason ?? ''}`);
   const describe = (k: number) => {

@@ -9,14 +9,18 @@ import { planClaims } from '../claims/plan.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext, type PatchInfo } from '../claims/report.ts';
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
+import { archForAbi } from '../model/arch.ts';
 import { loadProfile } from '../profile/profile.ts';
 import { formatDuration, Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
 import { KseriesError } from '../util/errors.ts';
+import { onInterrupt, wasInterrupted } from '../util/proc.ts';
+import { writeInterrupted } from './report.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor, variantPlanFrom } from './series-args.ts';
+import { checkFragments } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -48,24 +52,35 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const claims = selectClaims(await loadClaims(profile, await listProbes()), a.only);
   const plan = planClaims(claims);
   const tree = treeFor(a, profile);
+  // Every variant's plan and the config inputs are checked before anything is created or built.
+  const plans = new Map(plan.variants.map((name) => [name, variantPlanFrom({ ...a, variant: name }, profile)]));
+  const boot = buildAndBootFrom(a);
+  const fragments = [...profile.fragments, ...a.fragment];
+  await checkFragments([...new Set(plan.abis.map((abi) => join(BASE_FRAGMENTS_DIR, archForAbi(abi)!.fragment))), ...fragments]);
   const runDir = await createRunDir(a.out);
   progress.stage('claims', `${claims.length} claims need ${plan.variants.length} variants (${plan.variants.join(', ')}) on ${plan.abis.join(', ')}`);
 
   const results: ClaimResults = {};
   const runs: KernelRun[] = [];
+  let variant: string | undefined;
+  // Ctrl-C decides nothing: claims.json says so, with the variants that had been run.
+  const undo = onInterrupt((signal) =>
+    writeInterrupted(join(runDir, 'claims.json'), signal, progress.current && variant ? `${progress.current} of variant ${variant}` : progress.current, { profile: profile.name, variantsRun: Object.keys(results), claims: [] }),
+  );
   for (const name of plan.variants) {
     const needs = plan.perVariant[name]!;
+    variant = name;
     try {
       const out = await runVariants(
         {
           tree,
           baseFragmentsDir: BASE_FRAGMENTS_DIR,
-          extraFragments: [...profile.fragments, ...a.fragment],
-          ...buildAndBootFrom(a),
+          extraFragments: fragments,
+          ...boot,
           runDir: join(runDir, name),
           probes: needs.probes,
           unprivileged: needs.unprivileged,
-          variants: [{ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }],
+          variants: [{ name, plan: plans.get(name)! }],
           abis: needs.abis,
           adds: [],
           execs: [],
@@ -77,12 +92,14 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
       results[name] = { status: 'ok', result: out.merged };
     } catch (e) {
       // A variant that cannot be applied, built or booted decides nothing: its claims are infra-errors.
-      if (!(e instanceof KseriesError)) throw e;
+      // A build killed by Ctrl-C is no infra-error: the interrupt ends the command.
+      if (!(e instanceof KseriesError) || wasInterrupted()) throw e;
       progress.stage('claims', `variant ${name}: ${e.message}`);
       results[name] = { status: 'infra', reason: e.message };
     }
   }
 
+  undo();
   const evaluations = evaluateClaims(claims, results);
   const context = await reportContext(profile.name, a, runs);
   const counts = countVerdicts(evaluations);

@@ -23,6 +23,54 @@ export function repeatable(describe: string, group?: string) {
   };
 }
 
+/** Longest per-entry timeout the guest init accepts (images/init.c parse_line). */
+export const MAX_ENTRY_TIMEOUT_SEC = 24 * 3600;
+/** Longest --boot-timeout: a week, far below what a Node timer can wait (2^31 ms). */
+export const MAX_BOOT_TIMEOUT_SEC = 7 * 24 * 3600;
+
+/**
+ * Check one whole-number option value: NaN, fractions, 0 or negatives and values past max are
+ * usage errors. yargs reports what a coerce throws through .fail (cli.ts), as exit 2.
+ * Given twice, the last value wins.
+ */
+export function wholeNumber(flag: string, x: unknown, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const v = Array.isArray(x) ? x[x.length - 1] : x;
+  const s = String(v).trim();
+  const n = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (!(n >= min && n <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new Error(`--${flag} needs a whole number ${range}, got '${s}'`);
+  }
+  return n;
+}
+
+/**
+ * Every numeric option of every command is declared through this, so all are checked alike
+ * before anything runs. No yargs `type: 'number'`: it turns 'abc' into NaN and hides what was typed.
+ */
+export function countOption(flag: string, describe: string, o: CountOpts & { default: number }): CountOption & { default: number };
+export function countOption(flag: string, describe: string, o?: CountOpts): CountOption;
+export function countOption(flag: string, describe: string, o: CountOpts & { default?: number } = {}): CountOption {
+  return {
+    describe,
+    requiresArg: true,
+    ...(o.group ? { group: o.group } : {}),
+    ...(o.default !== undefined ? { default: o.default } : {}),
+    coerce: (x: unknown): number => wholeNumber(flag, x, o.min, o.max),
+  };
+}
+interface CountOpts {
+  group?: string;
+  min?: number;
+  max?: number;
+}
+interface CountOption {
+  describe: string;
+  requiresArg: true;
+  group?: string;
+  coerce: (x: unknown) => number;
+}
+
 export function treeOptions<T>(y: Argv<T>) {
   return y
     .option('tree', { type: 'string', group: 'Kernel source:', describe: 'kernel checkout (git or plain source dir)' })
@@ -33,7 +81,11 @@ export function treeOptions<T>(y: Argv<T>) {
 }
 
 export function treeSpecFrom(a: { tree?: string; tarball?: string; sha256?: string }): TreeSpec {
-  if (a.tree) return { kind: 'dir', path: a.tree };
+  if (a.tree) {
+    // Said here, before tree resolution, so a typo is not reported as "not a kernel source tree".
+    if (!existsSync(a.tree)) throw usageError(`--tree ${a.tree} does not exist`);
+    return { kind: 'dir', path: a.tree };
+  }
   if (a.tarball) {
     if (!a.sha256) throw usageError('--tarball needs --sha256');
     return { kind: 'tarball', location: a.tarball, sha256: a.sha256 };
@@ -46,7 +98,7 @@ export function configOptions<T>(y: Argv<T>) {
   return y
     .option('kconfig', repeatable('extra option, CONFIG_X=y', 'Config:'))
     .option('fragment', repeatable('extra config fragment file', 'Config:'))
-    .option('jobs', { alias: 'j', type: 'number', group: 'Config:', describe: 'make -j (default: number of cores)' });
+    .option('jobs', { alias: 'j', ...countOption('jobs', 'make -j (default: number of cores)', { group: 'Config:' }) });
 }
 
 export function parseKconfigArgs(args: string[]): [string, string][] {
@@ -64,9 +116,9 @@ export function seriesOptions<T>(y: Argv<T>) {
     .option('profile', { type: 'string', group: 'Series:', describe: 'profile directory (patches/<name>) or name' })
     .option('variant', { type: 'string', group: 'Series:', describe: "the profile's variant(s) to use, comma-separated" })
     .option('series', { type: 'string', group: 'Series:', describe: 'Message-ID of any message of a series' })
-    .option('revision', { alias: 'v', type: 'number', group: 'Series:', describe: 'series revision (default: the latest found)' })
+    .option('revision', { alias: 'v', ...countOption('revision', 'series revision (default: the latest found)', { group: 'Series:' }) })
     .option('select', { alias: 'P', type: 'string', group: 'Series:', describe: 'patches to keep, e.g. 1-3,5' })
-    .option('drop', { ...repeatable('patch number to leave out', 'Series:'), coerce: (x: unknown): number[] => (x === undefined ? [] : ([] as unknown[]).concat(x).map(Number)), default: [] as number[] })
+    .option('drop', { ...repeatable('patch number to leave out', 'Series:'), coerce: (x: unknown): number[] => (x === undefined ? [] : ([] as unknown[]).concat(x).map((d) => wholeNumber('drop', d))), default: [] as number[] })
     .option('mbox', repeatable('look up Message-IDs in this mbox (.gz ok)', 'Series:'))
     .option('maildir', repeatable('look up Message-IDs in this maildir', 'Series:'))
     .option('inbox', repeatable('look up Message-IDs in this public-inbox git archive', 'Series:'))
@@ -86,8 +138,8 @@ export function profilePath(ref: string): string {
 export function bootOptions<T>(y: Argv<T>) {
   return y
     .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:', describe: 'QEMU accelerator' })
-    .option('probe-timeout', { type: 'number', default: 60, group: 'Boot:', describe: 'seconds per probe' })
-    .option('boot-timeout', { type: 'number', default: 900, group: 'Boot:', describe: 'overall seconds before the boot counts as hung' });
+    .option('probe-timeout', countOption('probe-timeout', 'seconds per probe', { default: 60, group: 'Boot:', max: MAX_ENTRY_TIMEOUT_SEC }))
+    .option('boot-timeout', countOption('boot-timeout', 'overall seconds before the boot counts as hung', { default: 900, group: 'Boot:', max: MAX_BOOT_TIMEOUT_SEC }));
 }
 
 /** The pipeline options that come straight from the config and boot flags. */

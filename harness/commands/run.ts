@@ -3,18 +3,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listProbes } from '../image/guest.ts';
-import { parseAdd, planInitramfs } from '../image/initramfs.ts';
-import { ExitCode } from '../model/results.ts';
+import { planInitramfs } from '../image/initramfs.ts';
+import { ExitCode, type Status } from '../model/results.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
-import type { Stage } from '../run/pipeline.ts';
-import { kernelsFor, runVariants, type VariantToRun } from '../run/variants-run.ts';
+import type { PipelineStages, Stage } from '../run/pipeline.ts';
+import { kernelsFor, runVariants, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, parseKconfigArgs, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { onInterrupt, wasInterrupted } from '../util/proc.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
-import { writeResults } from './report.ts';
+import { writeInterrupted, writeResults } from './report.ts';
+import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -22,57 +24,66 @@ function builder(y: Argv) {
     .option('abi', { type: 'string', group: 'Guest:', describe: 'probe ABIs, comma-separated (default: the profile\'s, else compat,native64)' })
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
-    .option('exec-timeout', { type: 'number', default: 300, group: 'Guest:', describe: 'seconds per --exec command' })
+    .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
     .option('out', { type: 'string', group: 'Output:', describe: 'run directory (default ./runs/<time>)' })
     .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "also write results JSON to FILE ('-' for stdout)" });
 }
 
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
 
-export async function runCommandHandler(a: RunArgs): Promise<number> {
-  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+/** Every input checked and turned into the typed request, before anything is created or built. */
+export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
   const profile = await profileFrom(a);
   const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? ['compat', 'native64']);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
-  kernelsFor(abis);
+  const kernels = kernelsFor(abis);
   const probes = a.probe && a.probe.length > 0 ? a.probe : profile?.probes;
-  // Bad arguments are reported before anything is created or built.
   const tree = treeFor(a, profile);
   const names = (a.variant ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const variants: VariantToRun[] = profile
     ? names.map((name) => ({ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }))
     : [{ name: 'tree', plan: variantPlanFrom(a) }];
   if (profile && variants.length === 0) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
-  parseKconfigArgs(a.kconfig); // a bad --kconfig is a usage error before anything is built
-  const adds = a.add.map(parseAdd);
-  const known = await listProbes();
-  const unknown = (probes ?? []).filter((p) => !known.includes(p));
-  if (unknown.length > 0) throw usageError(`unknown probe ${unknown.join(', ')} (have: ${known.join(', ')})`);
+  const extraFragments = [...(profile?.fragments ?? []), ...a.fragment];
+  await checkFragments([...kernels.map((k) => join(BASE_FRAGMENTS_DIR, k.arch.fragment)), ...extraFragments]);
+  await checkProbes(probes ?? []);
+  checkExecs(a.exec);
+  const adds = await checkAdds(a.add);
   // A payload the guest could not start is bad input now, not "No such file or directory" after a build.
-  for (const k of kernelsFor(abis)) {
-    await planInitramfs({ arch: k.arch, probes: probes ?? known, abis: k.abis, probeTimeoutSec: a.probeTimeout, execs: a.exec, execTimeoutSec: a.execTimeout, adds });
+  const allProbes = probes ?? (await listProbes());
+  for (const k of kernels) {
+    await planInitramfs({ arch: k.arch, probes: allProbes, abis: k.abis, probeTimeoutSec: a.probeTimeout, execs: a.exec, execTimeoutSec: a.execTimeout, adds });
   }
+  return {
+    tree,
+    baseFragmentsDir: BASE_FRAGMENTS_DIR,
+    extraFragments,
+    ...buildAndBootFrom(a),
+    ...(probes ? { probes } : {}),
+    ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
+    variants,
+    abis,
+    adds,
+    execs: a.exec,
+    execTimeoutSec: a.execTimeout,
+  };
+}
+
+/** results.json of a run that ended without results: an error, or Ctrl-C (with the stage it stopped). */
+export function noResultsJson(meta: Record<string, unknown>, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
+  return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
+}
+
+export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
+  const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
+  const request = await runRequestFrom(a);
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
+  // Ctrl-C still leaves results.json, saying where the run stopped (the exit is 130).
+  const undo = onInterrupt((signal) => writeInterrupted(join(runDir, 'results.json'), signal, progress.current, { schema: 1, run: meta, probes: [], findings: [] }));
   try {
-    const outcome = await runVariants(
-      {
-        tree,
-        baseFragmentsDir: BASE_FRAGMENTS_DIR,
-        extraFragments: [...(profile?.fragments ?? []), ...a.fragment],
-        ...buildAndBootFrom(a),
-        runDir,
-        ...(probes ? { probes } : {}),
-        ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
-        variants,
-        abis,
-        adds,
-        execs: a.exec,
-        execTimeoutSec: a.execTimeout,
-      },
-      progress,
-    );
+    const outcome = await runVariants({ ...request, runDir, ...(stages ? { stages } : {}) }, progress);
     // One kernel: its metadata as is; several: one entry per kernel.
     Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.meta : { kernels: outcome.runs.map((r) => ({ variant: r.variant, arch: r.arch, exitCode: r.exitCode, ...r.meta })) });
     progress.clearLive();
@@ -88,11 +99,15 @@ export async function runCommandHandler(a: RunArgs): Promise<number> {
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
     return outcome.exitCode;
   } catch (e) {
+    // A stage killed by Ctrl-C fails too; the interrupt writes results.json then.
+    if (wasInterrupted()) throw e;
     // Every failure still leaves results.json (with the error) beside the logs.
     const code = e instanceof KseriesError ? e.exitCode : ExitCode.INFRA;
-    const json = { schema: 1, run: meta, status: code === ExitCode.USAGE ? 'USAGE' : 'INFRA', exitCode: code, error: (e as Error).message, probes: [], findings: [] };
+    const json = noResultsJson(meta, code === ExitCode.USAGE ? 'USAGE' : 'INFRA', code, (e as Error).message);
     await writeFile(join(runDir, 'results.json'), JSON.stringify(json, null, 2) + '\n').catch(() => undefined);
     throw e;
+  } finally {
+    undo();
   }
 }
 

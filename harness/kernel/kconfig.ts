@@ -22,6 +22,14 @@ export function parseKconfig(text: string): Kconfig {
   return out;
 }
 
+/** Lines parseKconfig would silently skip although they are not blank or a comment: typos in a fragment. */
+export function kconfigSyntaxErrors(text: string): { line: number; text: string }[] {
+  return text.split('\n').flatMap((raw, i) => {
+    const line = raw.trim();
+    return line === '' || line.startsWith('#') || SET.test(line) ? [] : [{ line: i + 1, text: line }];
+  });
+}
+
 /** Parse a `--kconfig` argument: CONFIG_X=y, X=y, CONFIG_X=n, X=m, X="string". */
 export function parseKconfigArg(arg: string): [string, string] {
   const m = /^(?:CONFIG_)?([A-Za-z0-9_]+)=(.+)$/.exec(arg.trim());

@@ -2,7 +2,7 @@
 // these and never parses another stage's output format.
 
 /** Status of a stage, a probe or a whole run. */
-export type Status = 'PASS' | 'FAIL' | 'SKIP' | 'CRASHED' | 'TIMEOUT' | 'INFRA';
+export type Status = 'PASS' | 'FAIL' | 'SKIP' | 'CRASHED' | 'TIMEOUT' | 'INFRA' | 'INTERRUPTED';
 
 /** Process exit codes, documented in the README. */
 export const ExitCode = {
@@ -12,6 +12,8 @@ export const ExitCode = {
   INFRA: 3,
   KERNEL_PROBLEM: 4,
   TIMEOUT: 124,
+  /** Ctrl-C, SIGINT or SIGTERM: 128 + SIGINT, as a shell reports it. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -30,6 +30,7 @@ const STATUS_COLOR: Record<Status, string> = {
   TIMEOUT: SGR.magenta,
   CRASHED: SGR.bold + SGR.red,
   INFRA: SGR.bold + SGR.yellow,
+  INTERRUPTED: SGR.bold + SGR.yellow,
 };
 
 type Paint = (codes: string, text: string) => string;

@@ -51,7 +51,18 @@ export interface RunOptions {
   jobs?: number;
   /** Patches to apply first; the build then runs in the variant's worktree. */
   variant?: VariantPlan;
+  /** Stage implementations to use instead of the real ones (tests: a build that blocks). */
+  stages?: Partial<PipelineStages>;
 }
+
+/** The stages the pipeline sequences, injectable as in kunit_tool and syzkaller's pkg/bisect. */
+export interface PipelineStages {
+  resolveTree: typeof resolveTree;
+  buildKernel: typeof buildKernel;
+  buildGuest: typeof buildGuest;
+  bootKernel: typeof bootKernel;
+}
+const STAGES: PipelineStages = { resolveTree, buildKernel, buildGuest, bootKernel };
 
 export interface VariantPlan {
   /** Profile or series name, and variant name: the branch is kseries/<label>/<name>. */
@@ -77,7 +88,9 @@ export interface RunOutcome {
 
 export async function runPipeline(o: RunOptions, progress: Progress): Promise<RunOutcome> {
   const stages: Stage[] = [];
+  const run = { ...STAGES, ...o.stages };
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    progress.begin(name);
     const t0 = Date.now();
     try {
       return await fn();
@@ -89,14 +102,15 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   const meta: Record<string, unknown> = { runDir: o.runDir, arch: o.arch.name, cache: o.cacheRoot };
   await mkdir(o.runDir, { recursive: true });
 
-  const tree = await timed('tree', () => resolveTree(o.tree, { store, log: (m) => progress.stage('tree', m) }));
+  const tree = await timed('tree', () => run.resolveTree(o.tree, { store, log: (m) => progress.stage('tree', m) }));
   progress.stage('tree', `${tree.describe}, Linux ${tree.version}`);
   Object.assign(meta, { kernelVersion: tree.version, tree: tree.describe, treeIdentity: tree.identity });
 
   const requested = await requestedConfig(o.fragments, o.kconfig);
   const t0 = Date.now();
-  const buildFrom = (src: SourceTree) =>
-    buildKernel({
+  const buildFrom = (src: SourceTree) => {
+    progress.begin('build');
+    return run.buildKernel({
       tree: src,
       arch: o.arch,
       requested,
@@ -107,6 +121,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       log: (m) => progress.stage('build', m),
       onObjects: (n) => progress.live('build', `${n} objects, ${formatDuration(Date.now() - t0)}`),
     });
+  };
   let build: BuildResult;
   let buildSrc = tree.srcDir;
   let checkout: { dir: string; commit: string } | undefined;
@@ -119,6 +134,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     const v = plan;
     const { list, base } = await timed('series', () => v.patches(tree));
     for (const s of list.series) for (const line of formatSeriesSummary(s)) progress.stage('series', line);
+    progress.begin('apply');
     build = await withVariantCheckout(
       {
         tree,
@@ -151,7 +167,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
 
   const initrd = join(o.runDir, 'initramfs.cpio');
   const image = await timed('image', async () => {
-    const guest = await buildGuest(store, build.compiler);
+    const guest = await run.buildGuest(store, build.compiler);
     const probes = o.probes ?? guest.probes;
     const fs = await buildInitramfs({
       arch: o.arch,
@@ -170,6 +186,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   });
   progress.stage('image', `initramfs with ${image.plan.length} plan entries (${(image.cpio.length / 1024).toFixed(0)} KiB)`);
 
+  progress.begin('boot');
   const accel = await chooseAccel(o.accel, o.arch.qemuBinary, hostProbe());
   const qemuVersion = (await runCommand(o.arch.qemuBinary, ['--version'])).stdout.split('\n')[0] ?? '';
   Object.assign(meta, { accel: accel.accel, accelReason: accel.reason, qemu: qemuVersion });
@@ -187,7 +204,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   progress.stage('boot', `${accel.accel.toUpperCase()} (${accel.reason})`);
   const longest = Math.max(o.probeTimeoutSec, o.execs.length > 0 ? o.execTimeoutSec : 0);
   const boot = await timed('boot', () =>
-    bootKernel({
+    run.bootKernel({
       ...bootReq,
       consolePath: join(o.runDir, 'console.log'),
       // The init reports after each entry, so silence longer than the longest entry's timeout is a hang.
@@ -198,6 +215,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   if (boot.hang) progress.stage('boot', `no progress: ${boot.hang === 'silence' ? 'console silent too long' : 'overall timeout'}; QEMU killed`);
   Object.assign(meta, { qemuExit: boot.exitCode, qemuStderr: boot.stderr.trim() || undefined });
 
+  progress.begin('console');
   const consoleText = await readFile(join(o.runDir, 'console.log'), 'utf8');
   // The runner wrote its kill of QEMU into the log: the verdict is the log's alone.
   const result = parseConsole(consoleText);

@@ -19,6 +19,8 @@ export function formatDuration(ms: number): string {
 export class Progress {
   private liveShown = false;
   private lastPlain = 0;
+  /** The stage running now (tree, series, apply, build, image, boot, console): what an interrupted run reports. */
+  current: string | undefined;
 
   constructor(
     private readonly out: ProgressSink,
@@ -27,6 +29,11 @@ export class Progress {
     private readonly plainEveryMs = 20000,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** A stage starts; shown by its own stage() lines, recorded for an interrupt. */
+  begin(name: string): void {
+    this.current = name;
+  }
 
   stage(name: string, msg: string): void {
     this.clearLive();

@@ -1,8 +1,9 @@
 // Every subprocess goes through here, so Ctrl-C can kill whole process groups
 // (make's compilers, QEMU) and run cleanups before kseries exits.
 import { execa, type Options, type ResultPromise } from 'execa';
+import { ExitCode } from '../model/results.ts';
 
-type Cleanup = () => void | Promise<void>;
+type Cleanup = (signal: NodeJS.Signals) => void | Promise<void>;
 const live = new Set<ResultPromise>();
 const cleanups = new Set<Cleanup>();
 let installed = false;
@@ -39,9 +40,9 @@ function installHandlers(): void {
     setTimeout(() => { for (const p of live) killGroup(p, 'SIGKILL'); }, 2000).unref();
     void (async () => {
       for (const fn of [...cleanups].reverse()) {
-        try { await fn(); } catch { /* best effort */ }
+        try { await fn(signal); } catch { /* best effort */ }
       }
-      process.exit(130);
+      process.exit(ExitCode.INTERRUPTED);
     })();
   };
   process.on('SIGINT', handler);
