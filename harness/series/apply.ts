@@ -15,6 +15,7 @@ import { functionKey, judgeLanding } from './funcname.ts';
 import { diffPath, parseGnuPatchOutput, parseUnifiedDiff, placeHunks, touchedPaths, type FileDiff, type GnuPatchOutcome } from './hunks.ts';
 import type { ApplyMethod, HunkReport, MailMessage, PatchApplyReport } from './model.ts';
 import { commitDiff, patchIdOfText } from './patch-id.ts';
+import { checkStatedDiffStats } from './stat-check.ts';
 import { GIT_SAFE_CONFIG, git, gitFailure, identityEnv, KSERIES_IDENTITY, type GitIdentity } from './worktree.ts';
 
 /** What applySeries needs of a patch; a SeriesPatch fits. */
@@ -315,6 +316,8 @@ export async function applySeries(opts: ApplySeriesOptions): Promise<ApplySeries
     const dirty = (await git(run, dir, ['status', '--porcelain', '--untracked-files=no'])).trim();
     if (dirty) throw usageError(`worktree ${dir} has uncommitted changes (${dirty.split('\n')[0]?.trim()})`);
 
+    // A mail cut short must not go in "clean": check every patch before the first is applied.
+    await checkStatedDiffStats(opts.patches, run);
     const reports: PatchApplyReport[] = [];
     for (const p of opts.patches) reports.push(await applyOne(p, opts.patches.length, ctx));
     return { reports, head: await head(ctx) };

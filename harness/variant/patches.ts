@@ -8,6 +8,7 @@ import type { PatchToApply } from '../series/apply.ts';
 import { decodeMaybeGzip, messageHeaders, parseHeaders, parseMessage, splitHeaderBody, splitMbox } from '../series/mbox.ts';
 import type { MailMessage, Series } from '../series/model.ts';
 import { loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../series/sources.ts';
+import { checkStatedDiffStats } from '../series/stat-check.ts';
 import { parseSubject } from '../series/thread.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
@@ -78,6 +79,12 @@ function fromSeries(s: Series): PatchToApply[] {
   return s.patches.map((p) => ({ index: p.index, total: p.total, title: p.title, message: p.message }));
 }
 
+/** Every list is checked against its mails' own diffstats here, before anything is applied or built. */
+async function checked(list: PatchList): Promise<PatchList> {
+  await checkStatedDiffStats(list.patches);
+  return list;
+}
+
 export async function variantPatches(profile: Profile, variant: Variant, inputs: SeriesInputs): Promise<PatchList> {
   const open = sourceOpener(inputs);
   const out: PatchList = { patches: [], series: [], describe: `${profile.name}/${variant.name}` };
@@ -98,7 +105,7 @@ export async function variantPatches(profile: Profile, variant: Variant, inputs:
     out.series.push(s);
     out.patches.push(...fromSeries(s));
   }
-  return out;
+  return checked(out);
 }
 
 /** `--series MSGID` with -v/-P/--drop, looked up in --mbox/--maildir/--inbox or lore. */
@@ -108,7 +115,7 @@ export async function messageIdPatches(
   inputs: SeriesInputs,
 ): Promise<PatchList> {
   const s = await seriesByMessageId(messageId, opts, await sourceOpener(inputs)(), inputs);
-  return { patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}` };
+  return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}` });
 }
 
 /** A directory of .patch files (git format-patch output), applied in name order. */
@@ -125,7 +132,7 @@ export async function directoryPatches(dir: string): Promise<PatchList> {
     const ms = (await readPatchMails(join(dir, n))).filter((m) => !/^\[[^\]]*\b0+\/\d+\]/.test(m.subject));
     mails.push(...ms);
   }
-  return { patches: mails.map((m, i) => looseMail(m, i + 1, mails.length)), series: [], describe: `patches in ${dir}` };
+  return checked({ patches: mails.map((m, i) => looseMail(m, i + 1, mails.length)), series: [], describe: `patches in ${dir}` });
 }
 
 /** `--range A..B`: the commits of the tree's own history, re-applied onto A. */
@@ -137,5 +144,6 @@ export async function rangePatches(repo: string, range: string, run: CommandRunn
   if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
   if (r.stdout.trim() === '') throw usageError(`--range ${range} holds no commits`);
   const mails = parsePatchMails(r.stdout, `range-${range}`);
-  return { list: { patches: mails.map((x, i) => looseMail(x, i + 1, mails.length)), series: [], describe: `commits ${range}` }, base: from };
+  const list = await checked({ patches: mails.map((x, i) => looseMail(x, i + 1, mails.length)), series: [], describe: `commits ${range}` });
+  return { list, base: from };
 }
