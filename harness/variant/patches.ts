@@ -1,11 +1,12 @@
 // Which patches a variant applies, in order: series read at run time from
 // the given sources (or lore), patch files of a profile, a directory of
 // .patch files, or a git range of the tree.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import type { PatchToApply } from '../series/apply.ts';
-import { decodeMaybeGzip, messageHeaders, parseHeaders, parseMessage, splitHeaderBody, splitMbox } from '../series/mbox.ts';
+import { decodeMaybeGzip, headBlock, messageHeaders, parseHeaders, parseMessage, splitMbox } from '../series/mbox.ts';
 import type { MailMessage, Series } from '../series/model.ts';
 import { loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../series/sources.ts';
 import { checkStatedDiffStats } from '../series/stat-check.ts';
@@ -33,13 +34,13 @@ export interface PatchList {
  * Patch mails as git format-patch writes them: Message-IDs are optional
  * there, so a missing one is made up from the file name.
  */
-export function parsePatchMails(text: string, label: string): MailMessage[] {
-  const raws = splitMbox(text);
+export function parsePatchMails(data: Buffer | string, label: string): MailMessage[] {
+  const raws = splitMbox(data);
   if (raws.length === 0) throw usageError(`${label} is not a patch mail: it does not start with a "From " line`);
   return raws.map((raw, i) => {
     const m = parseMessage(raw);
     if (m) return m;
-    const { messageId: _none, ...h } = messageHeaders(parseHeaders(splitHeaderBody(raw).head));
+    const { messageId: _none, ...h } = messageHeaders(parseHeaders(headBlock(raw)));
     if (!h.subject) throw usageError(`${label} is not a patch mail: message ${i + 1} has no Subject`);
     return { ...h, messageId: `${basename(label)}.${i + 1}@kseries.invalid`, raw };
   });
@@ -140,10 +141,18 @@ export async function rangePatches(repo: string, range: string, run: CommandRunn
   const cut = range.indexOf('..');
   const [from, to] = [range.slice(0, cut), range.slice(cut + 2)];
   if (cut <= 0 || to === '' || to.startsWith('.')) throw usageError(`--range must be A..B, got '${range}'`);
-  const r = await run('git', ['format-patch', '--stdout', '--no-signature', '-k', range], { cwd: repo, maxBuffer: 1 << 30 });
-  if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
-  if (r.stdout.trim() === '') throw usageError(`--range ${range} holds no commits`);
-  const mails = parsePatchMails(r.stdout, `range-${range}`);
+  // Into files, not --stdout: a commit's diff may hold bytes that are not UTF-8, and git am must get them as they are.
+  const out = await mkdtemp(join(tmpdir(), 'kseries-range-'));
+  let mails: MailMessage[];
+  try {
+    const r = await run('git', ['format-patch', '-o', out, '--no-signature', '-k', range], { cwd: repo });
+    if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
+    const names = (await readdir(out)).sort();
+    if (names.length === 0) throw usageError(`--range ${range} holds no commits`);
+    mails = parsePatchMails(Buffer.concat(await Promise.all(names.map((n) => readFile(join(out, n))))), `range-${range}`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
   const list = await checked({ patches: mails.map((x, i) => looseMail(x, i + 1, mails.length)), series: [], describe: `commits ${range}` });
   return { list, base: from };
 }
