@@ -12,11 +12,12 @@ import { join, resolve } from 'node:path';
 import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
 import { functionKey, judgeLanding } from './funcname.ts';
-import { diffPath, parseGnuPatchOutput, parseUnifiedDiff, placeHunks, touchedPaths, type FileDiff, type GnuPatchOutcome } from './hunks.ts';
+import { parseGnuPatchOutput, placeHunks, type GnuPatchOutcome } from './hunks.ts';
 import type { ApplyMethod, HunkReport, MailMessage, PatchApplyReport } from './model.ts';
 import { byteString, fromByteString } from './mbox.ts';
 import { commitDiff, patchIdOfCommit, patchIdOfText } from './patch-id.ts';
 import { checkStatedDiffStats } from './stat-check.ts';
+import { diffPath, parseUnifiedDiff, touchedPaths, type FileDiff } from './unified-diff.ts';
 import { GIT_SAFE_CONFIG, git, gitFailure, identityEnv, KSERIES_IDENTITY, type GitIdentity } from './worktree.ts';
 
 /** What applySeries needs of a patch; a SeriesPatch fits. */
