@@ -1,6 +1,7 @@
 // A mail cut short must not apply "clean": each patch is checked against the
 // diffstat its own mail states, before anything is applied or built.
 import t from 'tap';
+import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applySeries } from '../harness/series/apply.ts';
@@ -98,4 +99,19 @@ t.test('directoryPatches refuses a truncated .patch file before anything is appl
   const p = seriesPatch(1, 1, 'a, b: return more', { messageId: 'dir@example.org', diff: cutBeforeSecondFile(twoFileDiff()) });
   writeFileSync(join(dir, '0001-a-b.patch'), p.message.raw);
   await t.rejects(directoryPatches(dir), { exitCode: 2, message: /^patch 1\/1 "a, b: return more" <dir@example\.org>: the mail's diffstat says 2 files/ });
+});
+
+t.test('kseries apply on an mbox cut short: one error line, exit 2, no branch made', async (t) => {
+  const full = seriesPatch(1, 1, 'a, b: return more', { messageId: 'cli-cut@example.org', diff: twoFileDiff() }).message.raw.toString();
+  // The file ends where the second file's diff would start, as a broken download leaves it.
+  const mboxFile = join(tempDir('mbox'), 'cut.mbox');
+  writeFileSync(mboxFile, full.slice(0, full.lastIndexOf('diff --git')));
+  // Dressed as a kernel tree: kseries wants a Makefile and a Kconfig.
+  const repo = makeRepo({ ...BASE, Makefile: 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION =\n', Kconfig: 'mainmenu "toy"\n' }, 'target');
+  const bin = join(import.meta.dirname, '..', 'bin', 'kseries.js');
+  const r = await execa('node', [bin, 'apply', '--tree', repo, '--cache', tempDir('cache'), '--mbox', mboxFile, 'cli-cut@example.org', '--no-lore'], { reject: false, env: { FORCE_COLOR: '0' } });
+  t.equal(r.exitCode, 2);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('kseries: error:'));
+  t.same(errors, [`kseries: error: patch 1/1 "a, b: return more" <cli-cut@example.org>: the mail's diffstat says 2 files, +4/-2, its diff has 1 file, +3/-1 (truncated?)`]);
+  t.equal(gitIn(repo)('branch', '--list', 'kseries/*'), '', 'no variant branch');
 });
