@@ -1,6 +1,7 @@
 import t from 'tap';
 import { findFuncnameAbove, functionKey, isFuncnameLine, judgeLanding, sameFunction } from '../harness/series/funcname.ts';
-import { parseGnuPatchOutput, parseUnifiedDiff, placeHunks, touchedPaths } from '../harness/series/hunks.ts';
+import { parseGnuPatchOutput, placeHunks } from '../harness/series/hunks.ts';
+import { parseUnifiedDiff, touchedPaths } from '../harness/series/unified-diff.ts';
 
 const C = `#include <linux/fs.h>
 

@@ -157,7 +157,7 @@ t.test('a hunk that fuzzes into a look-alike function is refused (exit 2), or ac
   const poster = makeRepo(BASE, 'poster');
   const stepSecond = (text: string) => text.replace(/(int second_handler[\s\S]*?)r \*= 2;/, '$1r *= 3;');
   const p = seriesPatch(1, 1, 'io: second handler triples', { messageId: 'mis@example.org', diff: diffOf(poster, { 'src/io.c': stepSecond }) });
-  t.match(p.message.raw, /@@ int second_handler\(int v\)/, 'the header names the intended function');
+  t.match(p.message.raw.toString(), /@@ int second_handler\(int v\)/, 'the header names the intended function');
   // The target's second_handler no longer has the line; first_handler has it, with one context line changed.
   const io = `#include <linux/kernel.h>\n\n${HANDLER('first_handler', 'int r = v + 0;')}\n${HANDLER('second_handler', 'int r = v;', 'r <<= 1;')}`;
   const repo = makeRepo({ ...BASE, 'src/io.c': io }, 'target');
@@ -210,8 +210,8 @@ t.test('a patch that does not apply stops the series, names patch and hunk, keep
 });
 
 t.test('mails stored with CRLF everywhere lose them; content CRs stay', async (t) => {
-  t.equal(normalizeMail('a\r\nb\r\n'), 'a\nb\n');
-  t.equal(normalizeMail('a\nb\r\nc'), 'a\nb\r\nc\n');
+  t.equal(normalizeMail(Buffer.from('a\r\nb\r\n')).toString(), 'a\nb\n');
+  t.equal(normalizeMail(Buffer.from('a\nb\r\nc')).toString(), 'a\nb\r\nc\n');
 });
 
 t.test('a patch already in the tree is refused, not silently skipped', async (t) => {

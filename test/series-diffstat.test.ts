@@ -3,7 +3,8 @@ import { execa } from 'execa';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { diffStatOf, netDiffStat, parseDiff } from '../harness/series/diffstat.ts';
+import { diffStatOf, netDiffStat } from '../harness/series/diffstat.ts';
+import { parseUnifiedDiff } from '../harness/series/unified-diff.ts';
 import { messageBody, readMbox } from '../harness/series/mbox.ts';
 import { TOY_TREE } from './fixtures/series/make-fixtures.ts';
 
@@ -67,12 +68,12 @@ t.test('one patch: hunks counted by their line counts', async (t) => {
   ]);
   t.equal(d.insertions, 3);
   t.equal(d.deletions, 4);
-  const files = parseDiff(PATCH);
-  t.same(files.map((f) => [f.oldPath, f.newPath, f.created, f.deleted]), [
-    ['a.c', 'a.c', false, false],
-    ['b.c', 'sub/b.c', false, false],
-    ['logo.png', 'logo.png', true, false],
-    ['with space.txt', 'with space.txt', false, true],
+  const files = parseUnifiedDiff(PATCH);
+  t.same(files.map((f) => [f.oldPath, f.newPath]), [
+    ['a.c', 'a.c'],
+    ['b.c', 'sub/b.c'],
+    [null, 'logo.png'],
+    ['with space.txt', null],
   ]);
 });
 

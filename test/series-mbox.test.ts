@@ -60,9 +60,9 @@ t.test('the toy mbox splits into messages, >From unescaped', async (t) => {
   const msgs = await readMbox(join(FIX, 'toy-series.mbox'));
   t.equal(msgs.length, 13);
   const p1 = msgs.find((m) => m.messageId === '20240101090000.1000-2-author@example.org')!;
-  t.match(p1.raw, /\n\nFrom the start the greeting was fixed/, 'mboxrd >From unescaped');
-  t.notMatch(p1.raw, /^From mboxrd/m, 'no From_ line in raw');
-  t.ok(p1.raw.endsWith('2.40.0\n'), 'separator blank line not part of the message');
+  t.match(p1.raw.toString(), /\n\nFrom the start the greeting was fixed/, 'mboxrd >From unescaped');
+  t.notMatch(p1.raw.toString(), /^From mboxrd/m, 'no From_ line in raw');
+  t.ok(p1.raw.toString().endsWith('2.40.0\n'), 'separator blank line not part of the message');
   t.same(p1.references, ['20240101090000.1000-1-author@example.org']);
 });
 
@@ -114,8 +114,8 @@ t.test('From_ lines: only real separators split', async (t) => {
     'From def Mon Sep 17 00:00:00 2001\nMessage-ID: <2@x>\n\n>>From quoted\n';
   const raws = splitMbox(text);
   t.equal(raws.length, 2);
-  t.match(raws[0]!, /From here on, a body line\.\nFrom me to you\n$/);
-  t.match(raws[1]!, /\n>From quoted\n$/, 'mboxrd removes one >');
+  t.match(raws[0]!.toString(), /From here on, a body line\.\nFrom me to you\n$/);
+  t.match(raws[1]!.toString(), /\n>From quoted\n$/, 'mboxrd removes one >');
   t.same(parseMbox(text, 'x').map((m) => m.messageId), ['1@x', '2@x']);
 });
 
@@ -152,5 +152,5 @@ t.test('maildir: cur/ and new/, a From_ line at the top tolerated', async (t) =>
   await writeFile(join(dir, 'new', '1.x'), 'From someone Mon Jan  1 00:00:00 2024\nMessage-ID: <m@x>\nSubject: s\n\nb\n');
   await writeFile(join(dir, 'new', '.hidden'), 'ignored');
   const one = await readMaildir(dir);
-  t.same(one.map((m) => [m.messageId, m.raw.startsWith('Message-ID')]), [['m@x', true]]);
+  t.same(one.map((m) => [m.messageId, m.raw.toString().startsWith('Message-ID')]), [['m@x', true]]);
 });

@@ -48,7 +48,7 @@ t.test('public-inbox archive: index built once, cached by refs, epochs', async (
   const e = inbox.lookup(V1[1]!.id)!;
   t.match(e, { subject: `[PATCH 1/3] toy: add a greeting variable`, inReplyTo: V1[0]!.id, references: [V1[0]!.id] });
   const [loaded] = await inbox.load([e]);
-  t.equal(loaded!.raw, render(V1[1]!), 'raw is the stored message, byte for byte');
+  t.equal(loaded!.raw.toString(), render(V1[1]!), 'raw is the stored message, byte for byte');
 
   await PublicInbox.open(repo, opts);
   t.equal(indexed.length, 1, 'second open reads the cached index');

@@ -12,9 +12,12 @@ import { join, resolve } from 'node:path';
 import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
 import { functionKey, judgeLanding } from './funcname.ts';
-import { diffPath, parseGnuPatchOutput, parseUnifiedDiff, placeHunks, touchedPaths, type FileDiff, type GnuPatchOutcome } from './hunks.ts';
+import { parseGnuPatchOutput, placeHunks, type GnuPatchOutcome } from './hunks.ts';
 import type { ApplyMethod, HunkReport, MailMessage, PatchApplyReport } from './model.ts';
-import { commitDiff, patchIdOfText } from './patch-id.ts';
+import { byteString, fromByteString } from './mbox.ts';
+import { commitDiff, patchIdOfCommit, patchIdOfText } from './patch-id.ts';
+import { checkStatedDiffStats } from './stat-check.ts';
+import { diffPath, parseUnifiedDiff, touchedPaths, type FileDiff } from './unified-diff.ts';
 import { GIT_SAFE_CONFIG, git, gitFailure, identityEnv, KSERIES_IDENTITY, type GitIdentity } from './worktree.ts';
 
 /** What applySeries needs of a patch; a SeriesPatch fits. */
@@ -59,7 +62,7 @@ interface SplitMail {
   messageFile: string;
   /** File holding the decoded patch (diffstat, diffs, signature). */
   patchFile: string;
-  patch: string;
+  patch: Buffer;
   files: FileDiff[];
 }
 
@@ -78,18 +81,19 @@ interface Ctx {
 /**
  * A mail stored with CRLF on every line got them in transport: drop them,
  * so that --keep-cr keeps only carriage returns that are part of the content.
+ * Every other byte is kept as it came.
  */
-export function normalizeMail(raw: string): string {
-  let text = raw;
+export function normalizeMail(raw: Buffer): Buffer {
+  let text = byteString(raw);
   if (/\r\n/.test(text) && !/(^|[^\r])\n/.test(text)) text = text.replace(/\r\n/g, '\n');
-  return text.endsWith('\n') ? text : text + '\n';
+  return fromByteString(text.endsWith('\n') ? text : text + '\n');
 }
 
 function label(p: PatchToApply, total: number): string {
   return `patch ${p.index}/${p.total ?? total} "${p.title}"`;
 }
 
-async function splitMail(raw: string, n: number, name: string, ctx: Ctx): Promise<SplitMail> {
+async function splitMail(raw: Buffer, n: number, name: string, ctx: Ctx): Promise<SplitMail> {
   const mail = normalizeMail(raw);
   const mailFile = join(ctx.tmp, `${n}.mbox`);
   const bodyFile = join(ctx.tmp, `${n}.body`);
@@ -100,15 +104,16 @@ async function splitMail(raw: string, n: number, name: string, ctx: Ctx): Promis
   const r = await ctx.run('git', ['mailinfo', '--no-scissors', bodyFile, patchFile], {
     cwd: ctx.dir,
     stdin: 'pipe',
-    input: mail.replace(/^From .*\n/, ''),
+    input: mail.subarray(mail.subarray(0, 5).toString('latin1') === 'From ' ? mail.indexOf(10) + 1 : 0),
   });
   if (r.exitCode !== 0) throw usageError(gitFailure(`${name}: git mailinfo could not read the message`, r));
   const field = (k: string) => new RegExp(`^${k}: ?(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
   const subject = field('Subject');
   const body = await readFile(bodyFile, 'utf8');
   await writeFile(messageFile, body.trim() === '' ? `${subject}\n` : `${subject}\n\n${body}`);
-  const patch = await readFile(patchFile, 'utf8');
-  return { author: field('Author'), email: field('Email'), date: field('Date'), subject, mailFile, messageFile, patchFile, patch, files: parseUnifiedDiff(patch) };
+  // The patch as git mailinfo wrote it: bytes for git, text for reading hunks.
+  const patch = await readFile(patchFile);
+  return { author: field('Author'), email: field('Email'), date: field('Date'), subject, mailFile, messageFile, patchFile, patch, files: parseUnifiedDiff(patch.toString('utf8')) };
 }
 
 async function head(ctx: Ctx): Promise<string> {
@@ -281,7 +286,7 @@ async function applyOne(p: PatchToApply, total: number, ctx: Ctx): Promise<Patch
     throw usageError(`${name} refused: ${describeMisplaced(misplaced)}; allow with --allow-misplaced`);
   }
 
-  const patchIdApplied = await patchIdOfText(shown, ctx.dir, ctx.run);
+  const patchIdApplied = await patchIdOfCommit(commit, ctx.dir, ctx.run);
   ctx.log?.(
     `${name}: ${method}${hunks.length ? `, ${hunks.length} hunk(s) moved${hunks.some((h) => h.misplaced) ? ' (MISPLACED)' : ''}` : ''}` +
       (patchIdApplied !== patchIdPosted ? ', changed on the way in' : ''),
@@ -315,6 +320,8 @@ export async function applySeries(opts: ApplySeriesOptions): Promise<ApplySeries
     const dirty = (await git(run, dir, ['status', '--porcelain', '--untracked-files=no'])).trim();
     if (dirty) throw usageError(`worktree ${dir} has uncommitted changes (${dirty.split('\n')[0]?.trim()})`);
 
+    // A mail cut short must not go in "clean": check every patch before the first is applied.
+    await checkStatedDiffStats(opts.patches, run);
     const reports: PatchApplyReport[] = [];
     for (const p of opts.patches) reports.push(await applyOne(p, opts.patches.length, ctx));
     return { reports, head: await head(ctx) };

@@ -31,8 +31,8 @@ export interface LoreOptions {
   timeoutMs?: number;
 }
 
-/** Download the thread of `messageId` from lore (the gunzipped mbox text). */
-async function download(messageId: string, opts: LoreOptions): Promise<string> {
+/** Download the thread of `messageId` from lore (the gunzipped mbox bytes). */
+async function download(messageId: string, opts: LoreOptions): Promise<Buffer> {
   const url = loreThreadUrl(messageId, opts.base);
   const doFetch: FetchLike = opts.fetch ?? ((u, init) => fetch(u, init));
   let res: Awaited<ReturnType<FetchLike>>;
@@ -58,16 +58,16 @@ async function download(messageId: string, opts: LoreOptions): Promise<string> {
 /** The messages of the thread of `messageId`, from the cache or lore.kernel.org. */
 export async function fetchLoreThread(messageId: string, opts: LoreOptions = {}): Promise<MailMessage[]> {
   const url = loreThreadUrl(messageId, opts.base);
-  let text: string;
+  let mbox: Buffer;
   if (opts.store) {
     const { path } = await opts.store.produce(CACHE_KIND, sha256(url), async (dir) => {
       await writeFile(join(dir, 't.mbox'), await download(messageId, opts));
     });
-    text = await readFile(join(path, 't.mbox'), 'utf8');
+    mbox = await readFile(join(path, 't.mbox'));
   } else {
-    text = await download(messageId, opts);
+    mbox = await download(messageId, opts);
   }
-  const messages = parseMbox(text, url);
+  const messages = parseMbox(mbox, url);
   if (!messages.some((m) => m.messageId === messageId)) {
     throw usageError(`unknown Message-ID <${messageId}> (lore.kernel.org's thread does not contain it)`);
   }

@@ -19,8 +19,8 @@ export async function readMaildir(dir: string): Promise<MailMessage[]> {
       const path = join(sub, name);
       if (!(await stat(path)).isFile()) continue;
       // Some tools store a From_ line at the top of each file; git mailinfo does not want it.
-      const text = decodeMaybeGzip(await readFile(path), path).replace(/^From [^\n]*\n/, '');
-      const m = parseMessage(text);
+      const bytes = decodeMaybeGzip(await readFile(path), path);
+      const m = parseMessage(bytes.subarray(bytes.subarray(0, 5).toString('latin1') === 'From ' ? bytes.indexOf(10) + 1 : 0));
       if (m) messages.push(m);
     }
   }

@@ -1,6 +1,11 @@
 // Reading e-mail: mbox splitting, header parsing and RFC 2047 decoding.
 // Everything here except readMbox is pure, so maildir, public-inbox and lore
 // sources all parse messages the same way.
+//
+// A message is kept as the bytes it came as: an 8-bit body in ISO-8859-1 is
+// not UTF-8, and git am must see the original bytes. Splitting works on a
+// latin1 view of the bytes (one char per byte, so nothing is lost); text is
+// decoded only for headers and for display.
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { usageError } from '../util/errors.ts';
@@ -8,6 +13,12 @@ import type { MailMessage } from './model.ts';
 
 /** Header name (lower case) → values in order of appearance, unfolded. */
 export type HeaderMap = Map<string, string[]>;
+
+/** Bytes as a string of one char per byte, and back: lossless, for splitting raw mail. */
+export const byteString = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+export const fromByteString = (s: string): Buffer => Buffer.from(s, 'latin1');
+/** Text given by a caller (tests, format-patch output) is UTF-8. */
+const asBytes = (m: Buffer | string): Buffer => (typeof m === 'string' ? Buffer.from(m, 'utf8') : m);
 
 /** Split a message into its header block and body; tolerates CRLF line ends. */
 export function splitHeaderBody(raw: string): { head: string; body: string } {
@@ -148,12 +159,17 @@ export function messageHeaders(headers: HeaderMap): MessageHeaders {
   };
 }
 
-/** Parse one message (headers + body, no From_ line). Null when it has no Message-ID. */
-export function parseMessage(raw: string): MailMessage | null {
-  const h = messageHeaders(parseHeaders(splitHeaderBody(raw).head));
+/** The header block of raw mail, decoded for reading (raw 8-bit headers are taken as UTF-8). */
+export function headBlock(raw: Buffer | string): string {
+  return Buffer.from(splitHeaderBody(byteString(asBytes(raw))).head, 'latin1').toString('utf8');
+}
+
+/** Parse one message (headers + body, no From_ line), kept byte for byte. Null when it has no Message-ID. */
+export function parseMessage(raw: Buffer | string): MailMessage | null {
+  const h = messageHeaders(parseHeaders(headBlock(raw)));
   if (h.messageId === undefined) return null;
   const { messageId, ...rest } = h;
-  return { messageId, ...rest, raw };
+  return { messageId, ...rest, raw: asBytes(raw) };
 }
 
 /**
@@ -165,16 +181,16 @@ export function isFromLine(line: string): boolean {
   return /^From \S+ .*\d{1,2}:\d{2}(:\d{2})?.*\d{4}\s*$/.test(line) || /^From \S+ .*\d{4} \d{1,2}:\d{2}/.test(line);
 }
 
-/** Split mboxrd/mboxo text into raw messages (From_ line removed, >From unescaped). */
-export function splitMbox(text: string): string[] {
-  const lines = text.replace(/^(?:[ \t]*\r?\n)+/, '').split('\n');
-  const out: string[] = [];
+/** Split an mboxrd/mboxo file into raw messages (From_ line removed, >From unescaped), byte for byte. */
+export function splitMbox(data: Buffer | string): Buffer[] {
+  const lines = byteString(asBytes(data)).replace(/^(?:[ \t]*\r?\n)+/, '').split('\n');
+  const out: Buffer[] = [];
   let cur: string[] | null = null;
   const end = () => {
     if (cur === null) return;
     // The blank line before the next From_ line belongs to the mbox format, not the message.
     while (cur.length > 0 && /^\r?$/.test(cur[cur.length - 1]!)) cur.pop();
-    out.push(cur.join('\n') + '\n');
+    out.push(fromByteString(cur.join('\n') + '\n'));
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -192,15 +208,14 @@ export function splitMbox(text: string): string[] {
   return out;
 }
 
-/** Parse mbox text; a corrupt mbox is a usage error naming `label`. */
-export function parseMbox(text: string, label: string): MailMessage[] {
-  const raws = splitMbox(text);
+/** Parse an mbox; a corrupt mbox is a usage error naming `label`. */
+export function parseMbox(data: Buffer | string, label: string): MailMessage[] {
+  const raws = splitMbox(data);
   if (raws.length === 0) throw usageError(`${label} is not an mbox: it does not start with a "From " line`);
   const messages: MailMessage[] = [];
   let headerless = 0;
   for (const raw of raws) {
-    const { head } = splitHeaderBody(raw);
-    if (!/^[!-9;-~]+:/.test(head)) {
+    if (!/^[!-9;-~]+:/.test(headBlock(raw))) {
       headerless++;
       continue;
     }
@@ -212,16 +227,16 @@ export function parseMbox(text: string, label: string): MailMessage[] {
   return messages;
 }
 
-/** Bytes → text, gunzipping when the gzip magic is present (whatever the file name says). */
-export function decodeMaybeGzip(bytes: Buffer, label: string): string {
+/** The bytes of a file, gunzipped when the gzip magic is present (whatever the file name says). */
+export function decodeMaybeGzip(bytes: Buffer, label: string): Buffer {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      return gunzipSync(bytes).toString('utf8');
+      return gunzipSync(bytes);
     } catch {
       throw usageError(`${label} is a corrupt gzip file`);
     }
   }
-  return bytes.toString('utf8');
+  return bytes;
 }
 
 /** Read an mbox file, plain or gzip-compressed. */
@@ -235,14 +250,15 @@ export async function readMbox(path: string): Promise<MailMessage[]> {
   return parseMbox(decodeMaybeGzip(bytes, path), path);
 }
 
-/** Write messages as mboxrd text (for git am), escaping /^>*From / body lines. */
-export function toMboxrd(messages: readonly MailMessage[]): string {
-  return messages
+/** Write messages as an mboxrd (for git am), escaping /^>*From / body lines; bytes kept. */
+export function toMboxrd(messages: readonly MailMessage[]): Buffer {
+  const text = messages
     .map((m) => {
-      const body = m.raw.replace(/\r\n/g, '\n').replace(/\n*$/, '\n');
+      const body = byteString(m.raw).replace(/\r\n/g, '\n').replace(/\n*$/, '\n');
       return `From mboxrd@z Thu Jan  1 00:00:00 1970\n${body.replace(/^(>*From )/gm, '>$1')}\n`;
     })
     .join('');
+  return fromByteString(text);
 }
 
 function contentParam(value: string, name: string): string | undefined {
@@ -250,6 +266,7 @@ function contentParam(value: string, name: string): string | undefined {
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
+/** Undo the transfer encoding of a body (given as a byte string) and decode its charset. */
 function decodeTransfer(body: string, encoding: string, charset: string): string {
   const enc = encoding.trim().toLowerCase();
   if (enc === 'base64') return decodeCharset(Uint8Array.from(Buffer.from(body.replace(/\s+/g, ''), 'base64')), charset);
@@ -261,20 +278,27 @@ function decodeTransfer(body: string, encoding: string, charset: string): string
       if (/^[0-9a-fA-F]{2}$/.test(hex)) {
         bytes.push(parseInt(hex, 16));
         i += 2;
-      } else bytes.push(...Buffer.from(soft[i]!, 'utf8'));
+      } else bytes.push(soft.charCodeAt(i));
     }
     return decodeCharset(Uint8Array.from(bytes), charset);
   }
-  return body;
+  // 7bit, 8bit, binary: the bytes as sent, in the declared charset.
+  return decodeCharset(fromByteString(body), charset);
 }
 
 /**
- * The readable text of a message: transfer encoding undone, and for multipart
- * mail the text/* parts joined (a patch may be sent as a text/x-patch part).
+ * The readable text of a message: transfer encoding undone, the charset
+ * decoded, and for multipart mail the text/* parts joined (a patch may be
+ * sent as a text/x-patch part). For reading only: git gets the raw bytes.
  */
-export function messageBody(raw: string): string {
+export function messageBody(raw: Buffer | string): string {
+  return bodyText(byteString(asBytes(raw)));
+}
+
+/** messageBody over a byte string (one char per byte). */
+function bodyText(raw: string): string {
   const { head, body } = splitHeaderBody(raw);
-  const headers = parseHeaders(head);
+  const headers = parseHeaders(fromByteString(head).toString('utf8'));
   const type = header(headers, 'content-type') ?? 'text/plain';
   const boundary = contentParam(type, 'boundary');
   if (/^\s*multipart\//i.test(type) && boundary !== undefined) {
@@ -286,7 +310,7 @@ export function messageBody(raw: string): string {
         const t = header(parseHeaders(splitHeaderBody(p).head), 'content-type') ?? 'text/plain';
         return /^\s*(text|multipart)\//i.test(t);
       })
-      .map(messageBody)
+      .map(bodyText)
       .join('\n');
   }
   return decodeTransfer(body, header(headers, 'content-transfer-encoding') ?? '8bit', contentParam(type, 'charset') ?? 'utf-8');

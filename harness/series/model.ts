@@ -12,8 +12,8 @@ export interface MailMessage {
   date: string;
   /** Decoded (RFC 2047) and unfolded Subject. */
   subject: string;
-  /** The whole message as found (headers + body), for git am / git mailinfo. */
-  raw: string;
+  /** The whole message as found (headers + body), byte for byte, for git am / git mailinfo. */
+  raw: Buffer;
 }
 
 export interface FileStat {

@@ -1,11 +1,14 @@
 // `git patch-id --stable` of a patch as posted and of a commit as applied:
 // equal ids mean the change went in exactly as reviewed (whitespace and line
 // numbers aside); a fuzzed patch usually changes id.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { infraError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 
 /** Patch id of any text holding a diff (a mail, a bare patch, `git show` output); '' when it holds none. */
-export async function patchIdOfText(text: string, cwd: string, run: CommandRunner = runCommand): Promise<string> {
+export async function patchIdOfText(text: string | Buffer, cwd: string, run: CommandRunner = runCommand): Promise<string> {
   const r = await run('git', ['patch-id', '--stable'], { cwd, stdin: 'pipe', input: text });
   if (r.exitCode !== 0) throw infraError(`git patch-id failed: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`);
   return r.stdout.trim().split(/\s+/)[0] ?? '';
@@ -15,16 +18,23 @@ export async function patchIdOfText(text: string, cwd: string, run: CommandRunne
  * The commit's diff against its parent, as `git show` prints it; config that
  * would change its shape (external diff, textconv, no prefix, colour) is off.
  */
+const SHOW = ['-c', 'diff.noprefix=false', '-c', 'diff.mnemonicPrefix=false', 'show', '--format=', '--no-color', '--no-ext-diff', '--no-textconv'];
+
 export async function commitDiff(commit: string, cwd: string, run: CommandRunner = runCommand): Promise<string> {
-  const r = await run(
-    'git',
-    ['-c', 'diff.noprefix=false', '-c', 'diff.mnemonicPrefix=false', 'show', '--format=', '--no-color', '--no-ext-diff', '--no-textconv', commit],
-    { cwd },
-  );
+  const r = await run('git', [...SHOW, commit], { cwd });
   if (r.exitCode !== 0) throw infraError(`git show ${commit} failed: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`);
   return r.stdout + '\n';
 }
 
+/** The patch id of a commit, from its diff's bytes (a non-UTF-8 line must not turn into U+FFFD first). */
 export async function patchIdOfCommit(commit: string, cwd: string, run: CommandRunner = runCommand): Promise<string> {
-  return patchIdOfText(await commitDiff(commit, cwd, run), cwd, run);
+  const dir = await mkdtemp(join(tmpdir(), 'kseries-patch-id-'));
+  try {
+    const file = join(dir, 'diff');
+    const r = await run('git', [...SHOW, `--output=${file}`, commit], { cwd });
+    if (r.exitCode !== 0) throw infraError(`git show ${commit} failed: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`);
+    return await patchIdOfText(await readFile(file), cwd, run);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -242,7 +242,7 @@ export class PublicInbox {
       const text = texts.get(`${e.repo}:${e.blob}`);
       if (!text) continue; // vanished from a partial clone
       const { repo: _repo, blob: _blob, ...headers } = e;
-      out.push({ ...headers, raw: text.toString('utf8') });
+      out.push({ ...headers, raw: text });
     }
     return out;
   }

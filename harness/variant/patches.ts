@@ -1,13 +1,15 @@
 // Which patches a variant applies, in order: series read at run time from
 // the given sources (or lore), patch files of a profile, a directory of
 // .patch files, or a git range of the tree.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import type { PatchToApply } from '../series/apply.ts';
-import { decodeMaybeGzip, messageHeaders, parseHeaders, parseMessage, splitHeaderBody, splitMbox } from '../series/mbox.ts';
+import { decodeMaybeGzip, headBlock, messageHeaders, parseHeaders, parseMessage, splitMbox } from '../series/mbox.ts';
 import type { MailMessage, Series } from '../series/model.ts';
 import { loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../series/sources.ts';
+import { checkStatedDiffStats } from '../series/stat-check.ts';
 import { parseSubject } from '../series/thread.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
@@ -32,13 +34,13 @@ export interface PatchList {
  * Patch mails as git format-patch writes them: Message-IDs are optional
  * there, so a missing one is made up from the file name.
  */
-export function parsePatchMails(text: string, label: string): MailMessage[] {
-  const raws = splitMbox(text);
+export function parsePatchMails(data: Buffer | string, label: string): MailMessage[] {
+  const raws = splitMbox(data);
   if (raws.length === 0) throw usageError(`${label} is not a patch mail: it does not start with a "From " line`);
   return raws.map((raw, i) => {
     const m = parseMessage(raw);
     if (m) return m;
-    const { messageId: _none, ...h } = messageHeaders(parseHeaders(splitHeaderBody(raw).head));
+    const { messageId: _none, ...h } = messageHeaders(parseHeaders(headBlock(raw)));
     if (!h.subject) throw usageError(`${label} is not a patch mail: message ${i + 1} has no Subject`);
     return { ...h, messageId: `${basename(label)}.${i + 1}@kseries.invalid`, raw };
   });
@@ -78,6 +80,12 @@ function fromSeries(s: Series): PatchToApply[] {
   return s.patches.map((p) => ({ index: p.index, total: p.total, title: p.title, message: p.message }));
 }
 
+/** Every list is checked against its mails' own diffstats here, before anything is applied or built. */
+async function checked(list: PatchList): Promise<PatchList> {
+  await checkStatedDiffStats(list.patches);
+  return list;
+}
+
 export async function variantPatches(profile: Profile, variant: Variant, inputs: SeriesInputs): Promise<PatchList> {
   const open = sourceOpener(inputs);
   const out: PatchList = { patches: [], series: [], describe: `${profile.name}/${variant.name}` };
@@ -98,7 +106,7 @@ export async function variantPatches(profile: Profile, variant: Variant, inputs:
     out.series.push(s);
     out.patches.push(...fromSeries(s));
   }
-  return out;
+  return checked(out);
 }
 
 /** `--series MSGID` with -v/-P/--drop, looked up in --mbox/--maildir/--inbox or lore. */
@@ -108,7 +116,7 @@ export async function messageIdPatches(
   inputs: SeriesInputs,
 ): Promise<PatchList> {
   const s = await seriesByMessageId(messageId, opts, await sourceOpener(inputs)(), inputs);
-  return { patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}` };
+  return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}` });
 }
 
 /** A directory of .patch files (git format-patch output), applied in name order. */
@@ -125,7 +133,7 @@ export async function directoryPatches(dir: string): Promise<PatchList> {
     const ms = (await readPatchMails(join(dir, n))).filter((m) => !/^\[[^\]]*\b0+\/\d+\]/.test(m.subject));
     mails.push(...ms);
   }
-  return { patches: mails.map((m, i) => looseMail(m, i + 1, mails.length)), series: [], describe: `patches in ${dir}` };
+  return checked({ patches: mails.map((m, i) => looseMail(m, i + 1, mails.length)), series: [], describe: `patches in ${dir}` });
 }
 
 /** `--range A..B`: the commits of the tree's own history, re-applied onto A. */
@@ -133,9 +141,18 @@ export async function rangePatches(repo: string, range: string, run: CommandRunn
   const cut = range.indexOf('..');
   const [from, to] = [range.slice(0, cut), range.slice(cut + 2)];
   if (cut <= 0 || to === '' || to.startsWith('.')) throw usageError(`--range must be A..B, got '${range}'`);
-  const r = await run('git', ['format-patch', '--stdout', '--no-signature', '-k', range], { cwd: repo, maxBuffer: 1 << 30 });
-  if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
-  if (r.stdout.trim() === '') throw usageError(`--range ${range} holds no commits`);
-  const mails = parsePatchMails(r.stdout, `range-${range}`);
-  return { list: { patches: mails.map((x, i) => looseMail(x, i + 1, mails.length)), series: [], describe: `commits ${range}` }, base: from };
+  // Into files, not --stdout: a commit's diff may hold bytes that are not UTF-8, and git am must get them as they are.
+  const out = await mkdtemp(join(tmpdir(), 'kseries-range-'));
+  let mails: MailMessage[];
+  try {
+    const r = await run('git', ['format-patch', '-o', out, '--no-signature', '-k', range], { cwd: repo });
+    if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
+    const names = (await readdir(out)).sort();
+    if (names.length === 0) throw usageError(`--range ${range} holds no commits`);
+    mails = parsePatchMails(Buffer.concat(await Promise.all(names.map((n) => readFile(join(out, n))))), `range-${range}`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+  const list = await checked({ patches: mails.map((x, i) => looseMail(x, i + 1, mails.length)), series: [], describe: `commits ${range}` });
+  return { list, base: from };
 }
