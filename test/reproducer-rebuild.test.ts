@@ -2,6 +2,7 @@
 // stubs on PATH (no kernel build): in the kseries worktree under its lock
 // when that path exists, and from the recorded tarball + patches when not.
 import t from 'tap';
+import { acquireLock } from '../harness/cache/lock.ts';
 import { execa } from 'execa';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ await execa('tar', ['-xzf', tarball, '-C', cacheTree, '--strip-components=1']);
 const baseCommit = await importPlainTree(cacheTree, 'toy');
 // The variant's worktree (cache/worktrees/<key>) with one patch committed on its branch.
 const wt = join(root, 'cache', 'worktrees', 'k1');
+const wtLock = join(root, 'cache', 'locks', 'worktrees', 'k1');
 await git(cacheTree, 'worktree', 'add', '-q', '-B', 'kseries/toy/v', wt, baseCommit);
 await writeFile(join(wt, 'kernel', 'a.c'), 'int a = 2; /* patched */\n');
 await git(wt, 'commit', '-q', '-am', 'kernel: patch a');
@@ -44,7 +46,9 @@ await writeFile(
   join(bin, 'make'),
   `#!/bin/sh
 for a in "$@"; do [ "$prev" = -C ] && d=$a; prev=$a; done
-echo "make \${*##* } src=$d a=$(cat "$d/kernel/a.c") lock=$(cat "$d.lock/owner" 2>/dev/null || echo none)" >> "$LOG"
+l="$(dirname "$(dirname "$d")")/locks/worktrees/$(basename "$d")"
+if [ -e "$l" ] && ! flock -n "$l" true; then lock=held; else lock=none; fi
+echo "make \${*##* } src=$d a=$(cat "$d/kernel/a.c") lock=$lock" >> "$LOG"
 `,
 );
 await writeFile(join(bin, 'qemu-system-x86_64'), '#!/bin/sh\nfor a in "$@"; do [ "$prev" = -kernel ] && echo "qemu $a" >> "$LOG"; prev=$a; done\n');
@@ -96,30 +100,29 @@ t.test('path present: checks the variant out and builds there, holding the kseri
   const r = await run(dir, log);
   t.equal(r.exitCode, 0, r.stderr);
   const lines = await logOf(log);
-  t.match(lines[0], new RegExp(`^make olddefconfig src=${wt} a=int a = 2; /\\* patched \\*/ lock=${hostname()}:\\d+$`));
-  t.match(lines[1], /^make bzImage src=.* lock=.*:\d+$/, 'still locked while building');
+  t.match(lines[0], new RegExp(`^make olddefconfig src=${wt} a=int a = 2; /\\* patched \\*/ lock=held$`));
+  t.match(lines[1], /^make bzImage src=.* lock=held$/, 'still locked while building');
   t.equal(lines[2], `qemu ${join(dir, 'build', 'arch/x86/boot/bzImage')}`);
   t.equal(await git(wt, 'rev-parse', 'HEAD'), head);
-  await t.rejects(readFile(`${wt}.lock/owner`), 'lock released before the boot');
+  t.equal((await execa('flock', ['-n', wtLock, 'true'], { reject: false })).exitCode, 0, 'lock released before the boot');
 });
 
-t.test('path present but locked by a live kseries: waits; a dead owner\'s lock is taken over', async (t) => {
+t.test('path present but locked by a live kseries: waits; a leftover owner file does not block', async (t) => {
   const { dir } = await runDirFor('locked', wt);
   const log = join(dir, 'log');
-  await mkdir(`${wt}.lock`);
-  await writeFile(`${wt}.lock/owner`, `${hostname()}:${process.pid}`);
+  const release = await acquireLock(wtLock, 'the worktree', () => {}); // kseries' own lock, held by this process
   const child = run(dir, log);
   await new Promise((r) => setTimeout(r, 1500));
   t.same(await logOf(log), [], 'no make while the lock is held');
-  await rm(`${wt}.lock`, { recursive: true });
+  await release();
   const r = await child;
   t.equal(r.exitCode, 0);
-  t.match(r.stderr, new RegExp(`waiting for ${hostname()}:${process.pid} to release`));
+  t.match(r.stderr, new RegExp(`waiting for .*"pid":${process.pid}.* to release`));
   t.equal((await logOf(log)).length, 3);
 
+  // A holder that was killed leaves its owner file, but flock's lock died with it.
   const dead = await execa('sh', ['-c', 'echo $$']);
-  await mkdir(`${wt}.lock`);
-  await writeFile(`${wt}.lock/owner`, `${hostname()}:${dead.stdout.trim()}`);
+  await writeFile(`${wtLock}.owner`, JSON.stringify({ pid: Number(dead.stdout.trim()), host: hostname(), since: '2026-01-01T00:00:00Z' }));
   const log2 = join(dir, 'log2');
   const r2 = await run(dir, log2);
   t.equal(r2.exitCode, 0, r2.stderr);

@@ -1,7 +1,7 @@
 // The run directory: every artefact of one run (console.log, build.log,
 // results.json, reproducer.sh, config, bzImage, initramfs.cpio).
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DEBIAN_SOURCE_TARBALL, type SourceTree, type TreeSpec } from '../kernel/tree.ts';
 import { infraError } from '../util/errors.ts';
 import { runCommand, shellQuote, type CommandRunner } from '../util/proc.ts';
@@ -48,26 +48,22 @@ export const INITRD_PLACEHOLDER = '@INITRD@';
  * The mkdir lock of harness/cache/store.ts in shell: a lock dir beside the
  * worktree holding "host:pid"; a dead owner's lock on this host is taken over.
  */
+/**
+ * The same flock(1) lock kseries takes on the worktree (cache/locks/worktrees/<key>,
+ * see cache/lock.ts): it dies with its holder, so there is never a stale one.
+ */
 function lockFunctions(dir: string): string {
-  return `LOCK=${shellQuote(`${dir}.lock`)}
+  const lockFile = join(dirname(dirname(dir)), 'locks', 'worktrees', basename(dir));
+  return `LOCK=${shellQuote(lockFile)}
 take_lock() {
-  said=
-  while ! mkdir "$LOCK" 2>/dev/null; do
-    owner=$(cat "$LOCK/owner" 2>/dev/null || true)
-    pid=\${owner##*:}
-    if [ -n "$owner" ] && [ "\${owner%%:*}" = "$(uname -n)" ] && [ -n "$pid" ] && [ ! -d "/proc/$pid" ]; then
-      rm -rf "$LOCK"
-      continue
-    fi
-    [ -n "$said" ] || echo "reproducer: waiting for \${owner:-another process} to release $SRC" >&2
-    said=1
-    sleep 1
-  done
-  echo "$(uname -n):$$" > "$LOCK/owner"
-  trap 'rm -rf "$LOCK"' EXIT
-  trap 'exit 130' INT TERM
+  mkdir -p "$(dirname "$LOCK")"
+  exec 9>>"$LOCK"
+  if ! flock -n 9; then
+    echo "reproducer: waiting for $(cat "$LOCK.owner" 2>/dev/null || echo 'another process') to release $SRC" >&2
+    flock 9
+  fi
 }
-drop_lock() { rm -rf "$LOCK"; trap - EXIT INT TERM; }
+drop_lock() { flock -u 9; exec 9>&-; }
 `;
 }
 
