@@ -3,7 +3,11 @@
 #   make test          unit tests and one end-to-end build+boot
 # Both install what they need first (make deps).
 
-SYSTEM_PACKAGES := git make gcc gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
+# Installed with --no-install-recommends, so everything used is listed: libc6-dev is only a
+# Recommends of gcc (static guest binaries, kernel host tools). QEMU's -kernel boot firmware
+# (seabios, linuxboot_dma.bin in qemu-system-data, ipxe-qemu NIC ROMs) are hard Depends of
+# qemu-system-x86; its Recommends (gui, utils, ovmf, block-extra) are unused with -display none.
+SYSTEM_PACKAGES := git make gcc libc6-dev gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
                    qemu-system-x86 xz-utils patch linux-source-6.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KSERIES := node bin/kseries.js
@@ -18,7 +22,7 @@ system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 node-deps: node_modules/.kseries-stamp
