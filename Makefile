@@ -3,12 +3,17 @@
 #   make test          unit tests and one end-to-end build+boot
 # Both install what they need first (make deps).
 
-SYSTEM_PACKAGES := git make gcc gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
+# Installed with --no-install-recommends, so everything used is listed: libc6-dev is only a
+# Recommends of gcc (static guest binaries, kernel host tools). QEMU's -kernel boot firmware
+# (seabios, linuxboot_dma.bin in qemu-system-data, ipxe-qemu NIC ROMs) are hard Depends of
+# qemu-system-x86; its Recommends (gui, utils, ovmf, block-extra) are unused with -display none.
+SYSTEM_PACKAGES := git make gcc libc6-dev gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
                    qemu-system-x86 xz-utils patch linux-source-6.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KSERIES := node bin/kseries.js
+HARNESS_SOURCES := $(shell find harness -name '*.ts')
 
-.PHONY: deps system-deps node-deps test test-unit test-e2e test-kernel bench typecheck images clean
+.PHONY: deps system-deps node-deps dist test test-unit test-e2e test-kernel bench typecheck images clean
 
 deps: system-deps node-deps
 
@@ -17,7 +22,7 @@ system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 node-deps: node_modules/.kseries-stamp
@@ -25,25 +30,32 @@ node_modules/.kseries-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# bin/kseries.js runs the compiled CLI; rebuilt whenever a harness/*.ts changes.
+dist: dist/.stamp
+dist/.stamp: $(HARNESS_SOURCES) tsconfig.json tsconfig.build.json node_modules/.kseries-stamp
+	rm -rf dist
+	npx tsc -p tsconfig.build.json
+	touch $@
+
 typecheck: node-deps
 	npx tsc -p tsconfig.json
 
-test: deps typecheck
+test: deps typecheck dist
 	npx tap
 
-test-unit: node-deps
+test-unit: node-deps dist
 	npx tap --exclude='test/e2e*.test.ts'
 
 # The main job: decide the offline profile's review claims on Debian's 6.1 and print the verdicts.
-test-kernel: deps
+test-kernel: deps dist
 	$(KSERIES) claims compat-sqpoll-6.1 --out runs/test-kernel
 	@echo "reports: runs/test-kernel/claims.md and runs/test-kernel/claims.json"
 
-bench: deps
+bench: deps dist
 	$(KSERIES) bench --out runs/bench
 
 images:
 	$(MAKE) -C images
 
 clean:
-	rm -rf runs images/out
+	rm -rf runs images/out dist

@@ -1,16 +1,16 @@
 // Option groups shared by the commands that build and boot a kernel.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { defaultCacheRoot } from '../cache/store.ts';
 import { parseKconfigArg } from '../kernel/kconfig.ts';
 import type { TreeSpec } from '../kernel/tree.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { usageError } from '../util/errors.ts';
+import { PACKAGE_ROOT, PATCHES_DIR } from '../util/paths.ts';
 
-export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BASE_FRAGMENTS_DIR = join(REPO_DIR, 'patches', 'base');
+export const REPO_DIR = PACKAGE_ROOT;
+export const BASE_FRAGMENTS_DIR = join(PATCHES_DIR, 'base');
 
 /** A flag that may be repeated, one value each time (yargs arrays would swallow positionals). */
 export function repeatable(describe: string, group?: string) {
@@ -131,7 +131,7 @@ export function seriesOptions<T>(y: Argv<T>) {
 
 /** --profile takes a directory, or the name of one shipped under patches/. */
 export function profilePath(ref: string): string {
-  return existsSync(ref) || ref.includes('/') ? ref : join(REPO_DIR, 'patches', ref);
+  return existsSync(ref) || ref.includes('/') ? ref : join(PATCHES_DIR, ref);
 }
 
 /** How to boot: shared by run, bisect and claims. */

@@ -1,14 +1,14 @@
 // Compile the guest userland (images/: init and probes, static, i386 and
 // x86_64), cached by the sources' content and the compiler version.
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import { infraError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
+import { IMAGES_DIR } from '../util/paths.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 
-export const IMAGES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'images');
+export { IMAGES_DIR };
 
 async function listSources(dir: string): Promise<string[]> {
   const out: string[] = [];
