@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadClaims, parseClaim, parseClaimText, predicateRefs, selectClaims, normalizeMessageId, refLabel } from '../harness/claims/spec.ts';
+import { loadClaims, parseClaim, parseClaimText, predicateRefs, selectClaims, claimMessageId, refLabel } from '../harness/claims/spec.ts';
 import { KseriesError } from '../harness/util/errors.ts';
 import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, ref } from './fixtures/claims/helpers.ts';
 
@@ -138,8 +138,9 @@ t.test('the header fields are checked', async (t) => {
   rejects(t, withField('quote', '> long'), /quote: unknown field/, 'unknown field');
   rejects(t, [], /\(file\): must hold one JSON object/, 'not an object');
   t.throws(() => parseClaimText('{', ctx), /claim patches\/p\/claims\/my-claim\.json: not valid JSON/);
-  t.equal(normalizeMessageId('<a@b>'), 'a@b');
-  t.equal(normalizeMessageId('a b@c'), '');
+  t.equal(claimMessageId('<a@b>'), 'a@b');
+  t.equal(claimMessageId('a b@c'), '');
+  t.equal(claimMessageId('https://lore.kernel.org/io-uring/a@b/'), 'a@b', 'a lore link, as everywhere else');
 });
 
 t.test('loadClaims reads every file of the profile, sorted, and refuses duplicate ids', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { formatDuration, Progress } from '../harness/run/progress.ts';
+import { Progress } from '../harness/run/progress.ts';
+import { formatDuration } from '../harness/util/duration.ts';
 
 const at = (s: number) => () => new Date(Date.UTC(2026, 0, 1, 12, 0, s));
 

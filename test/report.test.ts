@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseConsole } from '../harness/console/parse-console.ts';
-import { formatDuration, formatElapsed, formatResultTable } from '../harness/report/summary.ts';
+import { formatElapsed, formatResultTable } from '../harness/report/summary.ts';
+import { formatDuration } from '../harness/util/duration.ts';
 import { RESULTS_SCHEMA, serializeResults, toResultsJson } from '../harness/report/json.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/console/${name}`, import.meta.url), 'utf8');

@@ -17,7 +17,7 @@ import { bootKernel } from '../qemu/runner.ts';
 import { infraError } from '../util/errors.ts';
 import { runCommand } from '../util/proc.ts';
 import type { Progress } from '../run/progress.ts';
-import { formatDuration } from '../run/progress.ts';
+import { formatDuration } from '../util/duration.ts';
 import { formatBenchTable, ratio, type Measurement } from './stats.ts';
 
 export interface BenchOptions {

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { archForAbi } from '../model/arch.ts';
 import type { Status } from '../model/results.ts';
 import type { Profile } from '../profile/profile.ts';
+import { normalizeMessageId } from '../series/mbox.ts';
 import { usageError } from '../util/errors.ts';
 
 export type CaseStatus = 'PASS' | 'FAIL' | 'SKIP';
@@ -100,9 +101,9 @@ export function predicateRefs(p: Predicate): Ref[] {
   return predicateRefs(p.not);
 }
 
-/** Message-ID without <>; '' if it does not look like one. */
-export function normalizeMessageId(x: string): string {
-  const id = x.trim().replace(/^<(.*)>$/, '$1');
+/** A claim's Message-ID, normalized as every Message-ID is (<>, id:, lore URLs); '' if it does not look like one. */
+export function claimMessageId(x: string): string {
+  const id = normalizeMessageId(x);
   return /^[^\s<>]+@[^\s<>]+$/.test(id) ? id : '';
 }
 
@@ -128,7 +129,7 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     return (v as string).trim();
   };
   const author = text('author');
-  const messageId = normalizeMessageId(text('messageId'));
+  const messageId = claimMessageId(text('messageId'));
   if (!messageId) fail('messageId', `"${String(o.messageId)}" is not a Message-ID (local@domain, with or without <>)`);
   const date = text('date');
   if (Number.isNaN(Date.parse(date))) fail('date', `"${date}" is not a date (e.g. 2020-09-19 or an RFC 2822 Date: header)`);

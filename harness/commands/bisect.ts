@@ -10,7 +10,8 @@ import { formatBisectResult, searchPrefixes, type PrefixSearchResult, type Teste
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
 import { ExitCode } from '../model/results.ts';
-import { formatDuration, Progress } from '../run/progress.ts';
+import { Progress } from '../run/progress.ts';
+import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';

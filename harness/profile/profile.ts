@@ -2,7 +2,7 @@
 // upstream references, config fragments, probes and named variants.
 // Data only; validation gives one clear error per problem.
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { usageError } from '../util/errors.ts';
 
@@ -146,13 +146,4 @@ export function findVariant(p: Profile, name: string): Variant {
   const v = p.variants.find((x) => x.name === name);
   if (!v) throw usageError(`profile ${p.name} has no variant "${name}" (have: ${p.variants.map((x) => x.name).join(', ')})`);
   return v;
-}
-
-/** Profiles shipped with kseries: every patches/<dir>/profile.json. */
-export async function listProfiles(patchesDir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await readdir(patchesDir, { withFileTypes: true })) {
-    if (d.isDirectory() && existsSync(join(patchesDir, d.name, 'profile.json'))) out.push(d.name);
-  }
-  return out.sort();
 }

@@ -3,6 +3,7 @@
 
 import type { ConsoleResult, Finding, Status } from '../model/results.ts';
 import { exitCodeFor } from '../console/parse-console.ts';
+import { formatDuration } from '../util/duration.ts';
 
 export interface SummaryOptions {
   /** Emit ANSI colours (only when writing to a terminal). */
@@ -101,18 +102,6 @@ export function formatResultTable(result: ConsoleResult, opts: SummaryOptions = 
   const code = exitCodeFor(result);
   out.push(`${paint(SGR.bold, 'Status:')} ${paint(STATUS_COLOR[result.status], result.status)} (exit ${code})`);
   return out;
-}
-
-/** "850ms", "1.2s", "3m12s", "1h04m09s". */
-export function formatDuration(ms: number): string {
-  const t = Math.max(0, Math.round(ms));
-  if (t < 100) return `${t}ms`;
-  if (Math.round(t / 100) < 600) return `${(t / 1000).toFixed(1)}s`;
-  const s = Math.round(t / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
 }
 
 /** "config 1.2s · build 3m12s · image 0.3s · boot 1.7s · total 3m15s" (total = sum of the stages). */

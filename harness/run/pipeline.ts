@@ -18,7 +18,8 @@ import type { ConsoleResult } from '../model/results.ts';
 import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
 import { bootKernel, qemuArgv } from '../qemu/runner.ts';
 import { runCommand } from '../util/proc.ts';
-import { formatDuration, Progress } from './progress.ts';
+import { Progress } from './progress.ts';
+import { formatDuration } from '../util/duration.ts';
 import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeReproducer } from './rundir.ts';
 
 const UNPATCHED: VariantPlan = {

@@ -1,5 +1,6 @@
 // Progress for long stages: timestamped stage lines always; on a TTY a live
 // line that rewrites itself, otherwise a plain line now and then.
+import { formatDuration } from '../util/duration.ts';
 
 export interface ProgressSink {
   write(s: string): unknown;
@@ -7,13 +8,6 @@ export interface ProgressSink {
 
 export function clock(d = new Date()): string {
   return d.toISOString().slice(11, 19);
-}
-
-export function formatDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
 }
 
 export class Progress {

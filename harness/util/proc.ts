@@ -94,8 +94,3 @@ export const runCommand: CommandRunner = async (file, args, opts = {}) => {
 export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
-
-export function shellLine(argv: readonly string[], env: Record<string, string> = {}): string {
-  const pre = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  return [...pre, ...argv.map(shellQuote)].join(' ');
-}
