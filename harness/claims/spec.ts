@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { archForAbi } from '../model/arch.ts';
+import { ALL_ABIS } from '../model/arch.ts';
 import type { Status } from '../model/results.ts';
 import type { Profile } from '../profile/profile.ts';
 import { normalizeMessageId } from '../series/mbox.ts';
@@ -154,7 +154,7 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     }
     return out;
   };
-  const knownAbis = ctx.abis ?? ['compat', 'native64', 'native32'].filter((a) => archForAbi(a));
+  const knownAbis = ctx.abis ?? ALL_ABIS;
   const variants = names('variants', ctx.variants, 'variant');
   const abis = names('abis', knownAbis, 'ABI');
   const probes = names('probes', ctx.probes, 'probe');

@@ -17,6 +17,7 @@ import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, count
 import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
 import { writeInterrupted, writeResults } from './report.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
+import { DEFAULT_ABIS } from '../model/arch.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -34,7 +35,7 @@ type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>[
 /** Every input checked and turned into the typed request, before anything is created or built. */
 export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
   const profile = await profileFrom(a);
-  const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? ['compat', 'native64']);
+  const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? [...DEFAULT_ABIS]);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
   const kernels = kernelsFor(abis);
   const probes = a.probe && a.probe.length > 0 ? a.probe : profile?.probes;

@@ -17,6 +17,7 @@ import { caseStatus, outcomeOf, probeStatus, withNested } from './directives.ts'
 import type { ConsoleLine } from './lines.ts';
 import { NestedTracker } from './nested.ts';
 import { stripPrintkTimestamp } from './printk.ts';
+import { ALL_ABIS } from '../model/arch.ts';
 
 /** Console lines during which a probe's subtest was open. */
 export interface ProbeSpan {
@@ -56,7 +57,7 @@ export interface KtapDocument {
   planIssues: { probeIndex: number; text: string }[];
 }
 
-const ABIS = new Set(['compat', 'native64', 'native32']);
+const ABIS = new Set(ALL_ABIS);
 
 /** "io_uring_readv:compat" → {probe: "io_uring_readv", abi: "compat"}; anything else (exec:x, kselftest names) keeps abi ''. */
 export function splitProbeId(id: string): { probe: string; abi: string } {

@@ -54,6 +54,12 @@ export const I386: ArchDef = Object.freeze({
 
 export const ARCHES: Readonly<Record<string, ArchDef>> = Object.freeze({ x86_64: X86_64, i386: I386 });
 
+/** Every probe ABI, from the arch data (compat, native64, native32). */
+export const ALL_ABIS: readonly string[] = Object.freeze(Object.values(ARCHES).flatMap((a) => Object.keys(a.probeAbis)));
+
+/** The ABIs a run uses when none are asked for: those of the x86_64 kernel. */
+export const DEFAULT_ABIS: readonly string[] = Object.freeze(Object.keys(X86_64.probeAbis));
+
 /** Which kernel each probe ABI needs. */
 export function archForAbi(abi: string): ArchDef | undefined {
   return Object.values(ARCHES).find((a) => abi in a.probeAbis);

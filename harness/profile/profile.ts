@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { usageError } from '../util/errors.ts';
+import { DEFAULT_ABIS } from '../model/arch.ts';
 
 /** One step of a variant: patches from a series revision, or a patch/mbox file of the profile. */
 export type PatchSelection =
@@ -112,7 +113,7 @@ export async function loadProfile(ref: string): Promise<Profile> {
   req(isStrArray(o.probes), where, '"probes" must be a list of probe names');
   const unprivileged = (o.unprivileged ?? []) as unknown;
   req(isStrArray(unprivileged) && unprivileged.every((p) => (o.probes as string[]).includes(p)), where, '"unprivileged" must list some of "probes"');
-  const abis = (o.abis ?? ['compat', 'native64']) as unknown;
+  const abis = (o.abis ?? [...DEFAULT_ABIS]) as unknown;
   req(isStrArray(abis), where, '"abis" must be a list');
   req(o.variants && typeof o.variants === 'object', where, '"variants" is required');
   const variants: Variant[] = [];

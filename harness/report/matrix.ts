@@ -5,6 +5,7 @@
 // and when compat differs from native32 for the same variant.
 import { verdictFor } from '../console/verdict.ts';
 import type { ConsoleResult, Finding, ProbeResult, Status } from '../model/results.ts';
+import { ALL_ABIS } from '../model/arch.ts';
 
 export interface MatrixRun {
   variant: string;
@@ -34,7 +35,8 @@ export interface Matrix {
   cells: MatrixCell[];
 }
 
-const ABI_ORDER = ['compat', 'native32', 'native64'];
+// compat sits next to native32, the reference it is compared with.
+const ABI_ORDER = [...ALL_ABIS].sort();
 
 export function fingerprint(p: ProbeResult): string {
   return [p.status, ...p.cases.map((c) => `${c.name}=${c.status}`)].join(' ');
