@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { TreeSpec } from '../kernel/tree.ts';
 import type { ProbeResult } from '../model/results.ts';
-import { fingerprint } from '../report/matrix.ts';
+import { fingerprint } from '../model/results.ts';
 import { runPipeline, type RunOptions, type VariantPlan } from '../run/pipeline.ts';
 import type { Progress } from '../run/progress.ts';
 import { archForAbi } from '../model/arch.ts';

@@ -10,7 +10,7 @@
 //   refuted       the observable does not hold
 import { CRASH_KINDS } from '../console/classify.ts';
 import type { ConsoleResult, Finding, ProbeCase, ProbeResult, Status } from '../model/results.ts';
-import { fingerprint } from '../report/matrix.ts';
+import { fingerprint } from '../model/results.ts';
 import { refLabel, type CaseStatus, type Claim, type Predicate, type ProbeRef, type ProbeStatus, type Ref, type Verdict } from './spec.ts';
 
 /** One variant's outcome: its results merged across kernels (compat, native64 and native32 probes). */

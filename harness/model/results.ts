@@ -78,3 +78,8 @@ export interface ConsoleResult {
   /** Every finding, including those attributed to a probe. */
   findings: Finding[];
 }
+
+/** What "the same result" means everywhere (matrix marks, bisect steps, claims): status plus every case's status. */
+export function fingerprint(p: ProbeResult): string {
+  return [p.status, ...p.cases.map((c) => `${c.name}=${c.status}`)].join(' ');
+}

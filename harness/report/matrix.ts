@@ -6,6 +6,7 @@
 import { verdictFor } from '../console/verdict.ts';
 import type { ConsoleResult, Finding, ProbeResult, Status } from '../model/results.ts';
 import { ALL_ABIS } from '../model/arch.ts';
+import { fingerprint } from '../model/results.ts';
 
 export interface MatrixRun {
   variant: string;
@@ -38,9 +39,6 @@ export interface Matrix {
 // compat sits next to native32, the reference it is compared with.
 const ABI_ORDER = [...ALL_ABIS].sort();
 
-export function fingerprint(p: ProbeResult): string {
-  return [p.status, ...p.cases.map((c) => `${c.name}=${c.status}`)].join(' ');
-}
 
 /**
  * Several kernels' results for one variant (x86_64 for compat/native64, i386
