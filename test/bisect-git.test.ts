@@ -1,7 +1,9 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bisectRange, commandJudge, formatRangeResult, parseBisectOutput, parseCommitRange, type Judge, type RangeBisectResult } from '../harness/bisect/git-bisect.ts';
+import { bisectRange, parseBisectOutput, parseCommitRange, type RangeBisectResult } from '../harness/bisect/git-bisect.ts';
+import { formatRangeResult } from '../harness/bisect/format.ts';
+import { commandJudge, type Judge } from '../harness/bisect/judge.ts';
 import { detachedWorktree, gitIn, numberedRepo, removeTempDirs, tempDir } from './fixtures/bisect/repo.ts';
 
 t.teardown(removeTempDirs);

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
-import { decideStep, formatBisectResult, middleStepBound, nextPrefix, observationBudget, searchPrefixes, type PrefixSearchResult } from '../harness/bisect/search.ts';
+import { formatBisectResult } from '../harness/bisect/format.ts';
+import { decideStep, middleStepBound, nextPrefix, observationBudget, searchPrefixes, type PrefixSearchResult } from '../harness/bisect/search.ts';
 import { KseriesError } from '../harness/util/errors.ts';
 import { culpritAt, FAIL, FakeTester, infra, PASS, skip, val } from './fixtures/bisect/fake-tester.ts';
 

@@ -10,8 +10,6 @@ import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from 
 import { GIT_SAFE_CONFIG, gitFailure, identityEnv, KSERIES_IDENTITY } from '../series/worktree.ts';
 import type { Judge, Verdict } from './judge.ts';
 
-export { commandJudge, verdictForExit, type Judge, type Verdict } from './judge.ts';
-export { formatRangeResult } from './format.ts';
 
 export interface RangeBisectRequest {
   /** The repository holding GOOD and BAD. */

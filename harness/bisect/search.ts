@@ -5,7 +5,6 @@
 // flakes, infrastructure failures) is testable with a fake.
 import { usageError } from '../util/errors.ts';
 
-export { formatBisectResult } from './format.ts';
 
 /** What one observation of one prefix saw. */
 export type StepObservation =

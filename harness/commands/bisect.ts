@@ -2,11 +2,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { formatRangeResult } from '../bisect/format.ts';
+import { formatBisectResult, formatRangeResult } from '../bisect/format.ts';
 import { bisectRange, parseCommitRange } from '../bisect/git-bisect.ts';
 import { commandJudge, verdictObservation, type Judge } from '../bisect/judge.ts';
 import { observeProbe, parseProbeSpec, prefixTester, type StepRunOptions } from '../bisect/kernel-tester.ts';
-import { formatBisectResult, searchPrefixes, type PrefixSearchResult, type Tester } from '../bisect/search.ts';
+import { searchPrefixes, type PrefixSearchResult, type Tester } from '../bisect/search.ts';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
 import { ExitCode } from '../model/results.ts';
