@@ -43,7 +43,18 @@ t.test('cells are marked against the base variant and compat against native32', 
   t.match(text, /^\| probe\s+\| abi\s+\| base\s+\| pavel-corrected\s+\|$/m);
   t.match(text, /^\| io_uring_setup \| compat\s+\| PASS \| FAIL Δbase ≠n32\s+\|$/m);
   t.match(text, /^\| io_uring_setup \| native32 \| PASS \| PASS\s+\|$/m);
-  t.match(text, /Δbase: differs from variant base/);
+  t.match(text, /Δbase: differs from variant base in the same row/);
+  t.match(text, /≠n32: compat differs from native32/);
+  t.notMatch(text, /kernel-log findings/, 'no legend for a mark that is not shown');
+});
+
+t.test('the legend explains only the marks the table shows', async (t) => {
+  const same = buildMatrix([{ variant: 'base', result: result([probe('p', 'compat', 'PASS')]) }, { variant: 'v', result: result([probe('p', 'compat', 'PASS')]) }], 'base');
+  t.same(formatMatrix(same).filter((l) => l.startsWith('  ')), [], 'nothing marked, no legend');
+  const withFinding = probe('p', 'compat', 'PASS');
+  withFinding.findings = [{ kind: 'warning', line: 3, text: 'WARNING: x', probe: 'p:compat' }];
+  const marked = buildMatrix([{ variant: 'base', result: result([withFinding]) }], 'base');
+  t.match(formatMatrix(marked).join('\n'), /PASS !.*\n  !: kernel-log findings attached/s);
 });
 
 t.test('a case-level difference counts even when the probe status is the same', async (t) => {

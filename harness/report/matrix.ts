@@ -103,9 +103,9 @@ export function formatMatrix(m: Matrix): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
   const legend = [
-    m.base ? `Δbase: differs from variant ${m.base} in the same column` : '',
-    m.abis.includes('native32') && m.abis.includes('compat') ? '≠n32: compat differs from native32' : '',
-    '!: kernel-log findings attached',
+    m.base && m.cells.some((c) => c.differsFromBase) ? `Δbase: differs from variant ${m.base} in the same row` : '',
+    m.cells.some((c) => c.compatDiffersFromNative32) ? '≠n32: compat differs from native32' : '',
+    m.cells.some((c) => c.findings.length > 0) ? '!: kernel-log findings attached' : '',
   ].filter(Boolean);
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line), ...legend.map((l) => `  ${l}`)];
 }
