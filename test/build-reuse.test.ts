@@ -148,6 +148,13 @@ t.test('seed selection', async (t) => {
   const h1 = await configInputsHash(runCommand, toy.dir, t1, 'x86_64', '');
   t.equal(await configInputsHash(runCommand, toy.dir, t2, 'x86_64', ''), h1, '.c changes leave the config inputs alone');
   t.not(await configInputsHash(runCommand, toy.dir, t2, 'i386', ''), h1);
+  // Kconfig's $(shell,...) runs top-level scripts such as scripts/cc-version.sh.
+  execFileSync('mkdir', ['-p', join(toy.dir, 'scripts')]);
+  writeFileSync(join(toy.dir, 'scripts', 'cc-version.sh'), 'echo GCC 12\n');
+  toy.git('add', 'scripts/cc-version.sh');
+  toy.git('commit', '-qm', 'scripts');
+  const t3 = toy.git('rev-parse', 'HEAD^{tree}');
+  t.not(await configInputsHash(runCommand, toy.dir, t3, 'x86_64', ''), h1, 'a script Kconfig runs is a config input');
 
   const store = new CacheStore(tmp('cache'));
   const seed = await findSeed({ store, family: 'f', sourceTree: t2, repoDir: toy.dir });

@@ -106,8 +106,12 @@ export async function copyBuildDir(from: string, to: string, run: CommandRunner 
   if (r.exitCode !== 0) throw infraError(`cannot copy build dir ${from}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
 }
 
-/** Files the config step reads besides the requested options: every Kconfig file and the config fragments. */
-const CONFIG_INPUT = /(^|\/)Kconfig[^/]*$|^kernel\/configs\/|^arch\/[^/]+\/configs\/|^scripts\/kconfig\//;
+/**
+ * Files the config step reads besides the requested options: every Kconfig
+ * file, the config fragments, kconfig itself, and the top-level scripts that
+ * Kconfig's $(shell,...) runs (cc-version.sh, ld-version.sh, ...).
+ */
+const CONFIG_INPUT = /(^|\/)Kconfig[^/]*$|^kernel\/configs\/|^arch\/[^/]+\/configs\/|^scripts\/kconfig\/|^scripts\/[^/]+$/;
 
 /**
  * Hash of everything the config step depends on, from git's own blob hashes

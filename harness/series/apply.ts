@@ -16,7 +16,6 @@ import { parseGnuPatchOutput, placeHunks, type GnuPatchOutcome } from './hunks.t
 import type { ApplyMethod, HunkReport, MailMessage, PatchApplyReport } from './model.ts';
 import { byteString, fromByteString } from './mbox.ts';
 import { commitDiff, patchIdOfCommit, patchIdOfText } from './patch-id.ts';
-import { checkStatedDiffStats } from './stat-check.ts';
 import { diffPath, parseUnifiedDiff, touchedPaths, type FileDiff } from './unified-diff.ts';
 import { GIT_SAFE_CONFIG, git, gitFailure, identityEnv, KSERIES_IDENTITY, type GitIdentity } from './worktree.ts';
 
@@ -320,8 +319,6 @@ export async function applySeries(opts: ApplySeriesOptions): Promise<ApplySeries
     const dirty = (await git(run, dir, ['status', '--porcelain', '--untracked-files=no'])).trim();
     if (dirty) throw usageError(`worktree ${dir} has uncommitted changes (${dirty.split('\n')[0]?.trim()})`);
 
-    // A mail cut short must not go in "clean": check every patch before the first is applied.
-    await checkStatedDiffStats(opts.patches, run);
     const reports: PatchApplyReport[] = [];
     for (const p of opts.patches) reports.push(await applyOne(p, opts.patches.length, ctx));
     return { reports, head: await head(ctx) };
