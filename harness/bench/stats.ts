@@ -7,28 +7,38 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export interface Measurement {
+/** One row of the bench table: kseries' samples, and the floor it is compared with when there is one. */
+export interface Figure {
   name: string;
   samplesMs: number[];
-  /** Why there are no samples (e.g. KVM unusable here). */
-  unavailable?: string;
+  /** The same work done without kseries (plain make, or touch-and-make), sampled alternately with samplesMs. */
+  floorMs?: number[];
+  /** The issue's target, as printed ("≤ 1.1x", "≤ 30s"). */
+  target?: string;
+  /** Why there are no samples, or what a sample's run reported (an exit code). */
+  note?: string;
 }
 
-export function ratio(a: Measurement | undefined, b: Measurement | undefined): string {
-  if (!a || !b || a.samplesMs.length === 0 || b.samplesMs.length === 0) return 'n/a';
-  return `${(median(a.samplesMs) / median(b.samplesMs)).toFixed(1)}x`;
+/** "1.06x": the median of the samples over the median of the floor; '' without both. */
+export function ratio(f: Figure): string {
+  if (f.samplesMs.length === 0 || !f.floorMs || f.floorMs.length === 0) return '';
+  return `${(median(f.samplesMs) / median(f.floorMs)).toFixed(2)}x`;
 }
 
-export function formatBenchTable(ms: readonly Measurement[], fmt: (ms: number) => string): string[] {
-  const w = Math.max(...ms.map((m) => m.name.length));
-  const lines = [`${'measurement'.padEnd(w)}  runs  median    min       max`];
-  for (const m of ms) {
-    if (m.samplesMs.length === 0) {
-      lines.push(`${m.name.padEnd(w)}  -     ${m.unavailable ?? 'not measured'}`);
-      continue;
-    }
-    const cells = [median(m.samplesMs), Math.min(...m.samplesMs), Math.max(...m.samplesMs)].map((x) => fmt(x).padEnd(9));
-    lines.push(`${m.name.padEnd(w)}  ${String(m.samplesMs.length).padEnd(4)}  ${cells.join(' ')}`.trimEnd());
+export function formatBenchTable(figs: readonly Figure[], fmt: (ms: number) => string): string[] {
+  const rows = [['figure', 'runs', 'kseries', 'floor', 'ratio', 'target', '']];
+  for (const f of figs) {
+    const med = (xs: readonly number[] | undefined) => (xs && xs.length > 0 ? fmt(median(xs)) : '');
+    rows.push([
+      f.name,
+      f.samplesMs.length > 0 ? String(f.samplesMs.length) : '-',
+      f.samplesMs.length > 0 ? med(f.samplesMs) : 'not measured',
+      med(f.floorMs),
+      ratio(f),
+      f.target ?? '',
+      f.note ?? '',
+    ]);
   }
-  return lines;
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
 }
