@@ -1,5 +1,7 @@
 /*
- * ktap.h - header-only KTAP v1 helpers shared by every kseries guest probe.
+ * ktap.h - header-only KTAP v1 reporting shared by every kseries guest probe
+ * (plan, results, diagnostics, evidence, exit status). The non-KTAP probe
+ * utilities are in probe.h.
  *
  * A probe prints one complete KTAP v1 document on stdout:
  *
@@ -35,12 +37,10 @@
 #define KSERIES_KTAP_H
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define KSFT_PASS 0
@@ -288,159 +288,6 @@ static inline int ktap_exit(void)
 	if (ktap_state.run > 0 && ktap_state.skipped == ktap_state.run)
 		return KSFT_SKIP;
 	return KSFT_PASS;
-}
-
-/* ------------------------------------------------------------------------
- * Probe helpers shared by several probes (no KTAP output of their own
- * except where noted). Kept here so every probe builds from ktap.h alone.
- */
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <time.h>
-
-#ifndef SYS_memfd_create
-#define SYS_memfd_create (sizeof(long) == 8 ? 319 : 356)
-#endif
-
-/* CLOCK_MONOTONIC in milliseconds: the only clock a probe bounds waits by. */
-static inline int64_t ktap_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* nanosleep() for `ms` milliseconds (needs no timer signal). */
-static inline void ktap_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * Reap a forked child within `ms`, SIGKILLing it if it is still running, so a
- * probe never hangs on a stuck child. Returns the wait status, or -1.
- */
-static inline int ktap_reap_child(pid_t pid, int ms)
-{
-	int64_t deadline = ktap_now_ms() + ms;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (ktap_now_ms() >= deadline)
-			break;
-		ktap_sleep_ms(5);
-	}
-	ktap_diag("child %d still running after %d ms: SIGKILL", (int)pid, ms);
-	kill(pid, SIGKILL);
-	deadline = ktap_now_ms() + 2000;
-	while (ktap_now_ms() < deadline) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		ktap_sleep_ms(5);
-	}
-	return -1;
-}
-
-/*
- * Deterministic, position-dependent byte pattern: a shifted, dropped or
- * duplicated byte changes the comparison. Different seeds give different
- * streams, so data written by one step cannot pass for another's.
- */
-static inline void ktap_fill(void *buf, size_t len, uint32_t seed)
-{
-	unsigned char *p = buf;
-	uint32_t x = seed * 2654435761u + 0x9e3779b9u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (unsigned char)(x >> 8);
-	}
-}
-
-/*
- * An empty scratch file on tmpfs: a file in /tmp (unlinked at once) or, if
- * that fails or `prefer_memfd` is set, a memfd (shmem, always large-file).
- * Prints one "# <tag>: ..." diagnostic saying which; returns the fd or -1.
- */
-static inline int ktap_scratch_fd(const char *tag, int prefer_memfd)
-{
-	char path[] = "/tmp/kseries-XXXXXX";
-	int fd = -1, pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		if ((pass == 0) == (prefer_memfd != 0)) {
-			fd = (int)syscall(SYS_memfd_create, tag, 0u);
-			if (fd >= 0) {
-				ktap_diag("%s: scratch file memfd fd=%d", tag, fd);
-				return fd;
-			}
-			ktap_diag("%s: memfd_create: errno=%d %s", tag, errno,
-				  ktap_errname(errno));
-		} else {
-			fd = mkostemp(path, O_CLOEXEC);
-			if (fd >= 0) {
-				unlink(path);
-				ktap_diag("%s: scratch file %s fd=%d", tag, path, fd);
-				return fd;
-			}
-			ktap_diag("%s: mkstemp /tmp: errno=%d %s", tag, errno,
-				  ktap_errname(errno));
-		}
-	}
-	return -1;
-}
-
-/* pwrite()/pread() the whole buffer; returns bytes done or -1 (errno set). */
-static inline ssize_t ktap_pwrite_all(int fd, const void *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
-				   off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-static inline ssize_t ktap_pread_all(int fd, void *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
 }
 
 #endif /* KSERIES_KTAP_H */

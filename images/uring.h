@@ -23,7 +23,7 @@
 
 #include <linux/io_uring.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 /* The io_uring syscalls have the same numbers on x86_64 and i386. */
 #ifndef __NR_io_uring_setup
@@ -328,7 +328,7 @@ static inline int uring_wait_cqe(struct uring *r, int sqpoll,
 				 struct io_uring_cqe *cqe, int timeout_ms)
 {
 	const struct timespec tick = { 0, 1000 * 1000 };
-	int64_t deadline = ktap_now_ms() + timeout_ms;
+	int64_t deadline = probe_now_ms() + timeout_ms;
 	int ret = 0, err;
 
 	for (;;) {
@@ -336,7 +336,7 @@ static inline int uring_wait_cqe(struct uring *r, int sqpoll,
 
 		if (uring_pop_cqe(r, cqe))
 			return 0;
-		if (ktap_now_ms() >= deadline) {
+		if (probe_now_ms() >= deadline) {
 			ktap_diag("no CQE after %d ms: sq head=%u tail=%u flags=0x%x, cq head=%u tail=%u",
 				  timeout_ms,
 				  __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE),

@@ -35,7 +35,7 @@
 
 #include <linux/aio_abi.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
@@ -113,10 +113,10 @@ static long getevents(long min_nr, long nr, struct io_event *ev, long ms)
 /* Collect `want` events within 5 s. Returns how many arrived. */
 static int get_events(struct io_event *ev, int want)
 {
-	int64_t deadline = ktap_now_ms() + 5000;
+	int64_t deadline = probe_now_ms() + 5000;
 	int got = 0;
 
-	while (got < want && ktap_now_ms() < deadline) {
+	while (got < want && probe_now_ms() < deadline) {
 		long n;
 
 		errno = 0;
@@ -211,7 +211,7 @@ int main(void)
 	int fd, c, pass, i;
 
 	ktap_plan(NCASES);
-	ktap_fill(src, LEN, 0xa10);
+	probe_fill(src, LEN, 0xa10);
 
 	errno = 0;
 	ret = sys_io_setup(8, &ctx);
@@ -229,7 +229,7 @@ int main(void)
 		}
 		return ktap_exit();
 	}
-	fd = ktap_scratch_fd("io_submit", 0);
+	fd = probe_scratch_fd("io_submit", 0);
 	if (fd < 0) {
 		ktap_fail("io_setup", "context 0x%lx but no scratch file", (unsigned long)ctx);
 		for (c = 1; c < NCASES; c++)
@@ -245,7 +245,7 @@ int main(void)
 	prep(&cb, fd, IOCB_CMD_PWRITEV, wiov, 6, OFF, 0x1001);
 	ret = one("pwritev", &cb);
 	pass = ret == LEN;
-	if (ktap_pread_all(fd, back, LEN, OFF) != LEN ||
+	if (probe_pread_all(fd, back, LEN, OFF) != LEN ||
 	    ktap_compare("file data at offset 4109", back, src, LEN) >= 0)
 		pass = 0;
 	ktap_result(pass, "pwritev", "expected res=%d", LEN);
@@ -272,7 +272,7 @@ int main(void)
 	{
 		int got, ok_w = 0, ok_r = 0;
 
-		ktap_fill(src, 3000, 0xa11); /* new content for the write */
+		probe_fill(src, 3000, 0xa11); /* new content for the write */
 		wiov[0].iov_base = src;
 		wiov[0].iov_len = 1000;
 		wiov[1].iov_base = src + 1000;
@@ -300,10 +300,10 @@ int main(void)
 				ok_r = 1;
 		}
 		pass = ret == 2 && got == 2 && ok_w && ok_r;
-		if (ktap_pread_all(fd, back, 3000, 50000) != 3000 ||
+		if (probe_pread_all(fd, back, 3000, 50000) != 3000 ||
 		    ktap_compare("write at 50000", back, src, 3000) >= 0)
 			pass = 0;
-		ktap_fill(back, LEN, 0xa10); /* the original content */
+		probe_fill(back, LEN, 0xa10); /* the original content */
 		if (ok_r && ktap_compare("read of [OFF+3000, OFF+LEN)", dst, back + 3000,
 					 LEN - 3000) >= 0)
 			pass = 0;

@@ -74,7 +74,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 #include "uring.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -348,7 +348,7 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 	{
 		pid_t pid = spawn(path, r.fd);
 
-		status = pid > 0 ? ktap_reap_child(pid, REAP_MS) : -1;
+		status = pid > 0 ? probe_reap_child(pid, REAP_MS) : -1;
 	}
 	uring_close(&r);
 	ktap_diag("%s: child wait status 0x%x, stage %u, io_uring_enter %d, errno %d%s%s, child iovec %u bytes",
@@ -407,7 +407,7 @@ int main(int argc, char **argv)
 		return child_main(argc, argv);
 
 	ktap_plan(ncases);
-	ktap_fill(content, FILE_LEN, 0xc0de);
+	probe_fill(content, FILE_LEN, 0xc0de);
 
 	ret = uring_open(&probe, 4, 0, 0);
 	if (ret < 0) {
@@ -422,8 +422,8 @@ int main(int argc, char **argv)
 	}
 	uring_close(&probe);
 
-	fd = ktap_scratch_fd("io_uring_cross_abi data", 0);
-	if (fd >= 0 && (ktap_pwrite_all(fd, content, FILE_LEN, 0) != FILE_LEN ||
+	fd = probe_scratch_fd("io_uring_cross_abi data", 0);
+	if (fd >= 0 && (probe_pwrite_all(fd, content, FILE_LEN, 0) != FILE_LEN ||
 			fcntl(fd, F_SETFD, 0) < 0)) {
 		close(fd);
 		fd = -1;

@@ -45,7 +45,7 @@
 #include <linux/input.h>
 #include <linux/uinput.h>
 
-#include "ktap.h"
+#include "probe.h"
 #include "uring.h"
 
 #define NEV 4
@@ -173,8 +173,8 @@ static int find_event_node(void)
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "/sys/devices/virtual/input/%s", sysname);
-	deadline = ktap_now_ms() + 2000;
-	while (num < 0 && ktap_now_ms() < deadline) {
+	deadline = probe_now_ms() + 2000;
+	while (num < 0 && probe_now_ms() < deadline) {
 		d = opendir(dir);
 		if (d) {
 			while ((de = readdir(d)) != NULL)
@@ -183,18 +183,18 @@ static int find_event_node(void)
 			closedir(d);
 		}
 		if (num < 0)
-			ktap_sleep_ms(10);
+			probe_sleep_ms(10);
 	}
 	if (num < 0) {
 		ktap_diag("no eventN under %s (CONFIG_INPUT_EVDEV?)", dir);
 		return -1;
 	}
 	snprintf(ev_path, sizeof(ev_path), "/dev/input/event%d", num);
-	while (ktap_now_ms() < deadline + 1000) {
+	while (probe_now_ms() < deadline + 1000) {
 		ev_fd = open(ev_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (ev_fd >= 0 || errno != ENOENT)
 			break;
-		ktap_sleep_ms(10);
+		probe_sleep_ms(10);
 	}
 	if (ev_fd < 0) {
 		ktap_diag("open %s: errno=%d %s", ev_path, errno, ktap_errname(errno));

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 #include "uring.h"
 
 #define WAIT_SECONDS 5

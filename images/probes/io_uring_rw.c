@@ -38,7 +38,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 #include "uring.h"
 
 #define WAIT_MS 4000
@@ -92,9 +92,9 @@ static int async_known;  /* IOSQE_ASYNC exists (kernel has IORING_REGISTER_PROBE
 
 static int write_content_file(void)
 {
-	int fd = ktap_scratch_fd("io_uring_rw data", 0);
+	int fd = probe_scratch_fd("io_uring_rw data", 0);
 
-	if (fd >= 0 && ktap_pwrite_all(fd, content, FILE_LEN, 0) != FILE_LEN) {
+	if (fd >= 0 && probe_pwrite_all(fd, content, FILE_LEN, 0) != FILE_LEN) {
 		ktap_diag_ret("write data file", -1, errno);
 		close(fd);
 		return -1;
@@ -128,7 +128,7 @@ static void run_case(int c, int read_fd)
 		return;
 	}
 
-	fd = is_read ? read_fd : ktap_scratch_fd(name, 0);
+	fd = is_read ? read_fd : probe_scratch_fd(name, 0);
 	if (fd < 0) {
 		ktap_fail(name, "no file");
 		return;
@@ -162,7 +162,7 @@ static void run_case(int c, int read_fd)
 	if (is_read) {
 		memset(buf, 0xa5, sizeof(buf));
 	} else {
-		ktap_fill(buf, LEN, 0x100 + (uint32_t)c);
+		probe_fill(buf, LEN, 0x100 + (uint32_t)c);
 		buf[LEN] = 0xa5;
 	}
 	for (i = 0; i < NIOV; i++) {
@@ -229,7 +229,7 @@ static void run_case(int c, int read_fd)
 		}
 	} else {
 		struct stat st;
-		ssize_t n = ktap_pread_all(fd, back, LEN, WOFF);
+		ssize_t n = probe_pread_all(fd, back, LEN, WOFF);
 
 		ktap_diag("pread back %zd bytes at %d", n, WOFF);
 		if (n != LEN || ktap_compare("file data", back, buf, LEN) >= 0)
@@ -256,7 +256,7 @@ int main(void)
 	int fd, c, ret, i;
 
 	ktap_plan(NCASES);
-	ktap_fill(content, FILE_LEN, 0x77);
+	probe_fill(content, FILE_LEN, 0x77);
 
 	ret = uring_open(&probe, 4, 0, 0);
 	if (ret < 0) {
@@ -285,9 +285,9 @@ int main(void)
 			ktap_fail(cases[c].name, "no data file");
 		return ktap_exit();
 	}
-	start = ktap_now_ms();
+	start = probe_now_ms();
 	for (c = 0; c < NCASES; c++) {
-		if (ktap_now_ms() - start > BUDGET_MS) {
+		if (probe_now_ms() - start > BUDGET_MS) {
 			ktap_fail(cases[c].name, "not run: the probe's %d s budget is used up",
 				  BUDGET_MS / 1000);
 			continue;

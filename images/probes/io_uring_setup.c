@@ -40,7 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 #include "uring.h"
 
 #define NOBODY 65534
@@ -144,8 +144,8 @@ static int attempt_as_nobody(struct attempt *a)
 		_exit(0);
 	}
 	close(p[1]);
-	deadline = ktap_now_ms() + 5000;
-	while (got < sizeof(*a) && ktap_now_ms() < deadline) {
+	deadline = probe_now_ms() + 5000;
+	while (got < sizeof(*a) && probe_now_ms() < deadline) {
 		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
 		ssize_t n;
 
@@ -157,14 +157,14 @@ static int attempt_as_nobody(struct attempt *a)
 		got += (size_t)n;
 	}
 	close(p[0]);
-	deadline = ktap_now_ms() + 3000;
+	deadline = probe_now_ms() + 3000;
 	while (waitpid(pid, &status, WNOHANG) != pid) {
-		if (ktap_now_ms() >= deadline) {
+		if (probe_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			break;
 		}
-		ktap_sleep_ms(5);
+		probe_sleep_ms(5);
 	}
 	return got == sizeof(*a) ? 0 : -1;
 }

@@ -49,7 +49,7 @@
 
 #include <linux/keyctl.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 #ifndef KEYCTL_INSTANTIATE_IOV
 #define KEYCTL_INSTANTIATE_IOV 20

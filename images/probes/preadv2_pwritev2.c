@@ -40,7 +40,7 @@
 
 #include <linux/fs.h> /* RWF_* */
 
-#include "ktap.h"
+#include "probe.h"
 
 #ifndef SYS_preadv2
 #define SYS_preadv2 (sizeof(long) == 8 ? 327 : 378)
@@ -120,7 +120,7 @@ static int check_pos(int fd, off_t want)
 static int check_written(int fd, off_t pos, const char *what)
 {
 	static unsigned char back[LEN];
-	ssize_t n = ktap_pread_all(fd, back, LEN, pos);
+	ssize_t n = probe_pread_all(fd, back, LEN, pos);
 
 	if (n != LEN) {
 		ktap_diag("pread back at %lld: ret=%zd", (long long)pos, n);
@@ -137,11 +137,11 @@ int main(void)
 	off_t start;
 
 	ktap_plan(NCASES);
-	ktap_fill(content, FILE_LEN, 0x2002);
+	probe_fill(content, FILE_LEN, 0x2002);
 
 	/* 1 */
-	fd = ktap_scratch_fd("preadv2_pwritev2", 0);
-	if (fd < 0 || ktap_pwrite_all(fd, content, FILE_LEN, 0) != FILE_LEN) {
+	fd = probe_scratch_fd("preadv2_pwritev2", 0);
+	if (fd < 0 || probe_pwrite_all(fd, content, FILE_LEN, 0) != FILE_LEN) {
 		ktap_fail("create_file", "no scratch file with content");
 		for (c = 1; c < NCASES; c++)
 			ktap_skip(case_names[c], "no scratch file");
@@ -169,7 +169,7 @@ int main(void)
 	start = 20000;
 	lseek(fd, start, SEEK_SET);
 	ktap_diag("file position before: %lld", (long long)lseek(fd, 0, SEEK_CUR));
-	ktap_fill(src, LEN, 0x3003);
+	probe_fill(src, LEN, 0x3003);
 	memcpy(buf, src, LEN);
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_pwritev2, "pwritev2(-1, 0)", fd, iov, (int)NIOV, -1, 0, &err);
@@ -198,7 +198,7 @@ int main(void)
 		struct stat st;
 
 		start = lseek(fd, 777, SEEK_SET);
-		ktap_fill(src, LEN, 0x5005);
+		probe_fill(src, LEN, 0x5005);
 		memcpy(buf, src, LEN);
 		split_iov(iov, buf);
 		ret = raw_rw2(SYS_pwritev2, "pwritev2(high, 0)", fd, iov, (int)NIOV, pos, 0, &err);
@@ -228,7 +228,7 @@ int main(void)
 	}
 
 	/* 6: RWF_HIPRI write (buffered: the flag is ignored) */
-	ktap_fill(src, LEN, 0x6006);
+	probe_fill(src, LEN, 0x6006);
 	memcpy(buf, src, LEN);
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_pwritev2, "pwritev2(40000, RWF_HIPRI)", fd, iov, (int)NIOV,

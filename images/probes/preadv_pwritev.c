@@ -36,7 +36,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 static const char *const case_names[] = {
 	"create_file", "pwritev_raw_split", "preadv_raw_split", "pwritev_libc",
@@ -103,7 +103,7 @@ static int verify_landed(int fd, off_t pos)
 	int pass = 1;
 
 	memset(around, 0xee, sizeof(around));
-	n = ktap_pread_all(fd, around, sizeof(around), pos - 1);
+	n = probe_pread_all(fd, around, sizeof(around), pos - 1);
 	ktap_diag("pread(%zu bytes at 0x%llx): ret=%zd", sizeof(around),
 		  (unsigned long long)(pos - 1), n);
 	if (n < (ssize_t)(TOTAL + 1)) {
@@ -159,10 +159,10 @@ int main(void)
 	off_t pos;
 
 	ktap_plan(NCASES);
-	ktap_fill(src, TOTAL, 0x9e);
+	probe_fill(src, TOTAL, 0x9e);
 
 	/* 1: sparse file; /tmp first (the brief's tmpfs), memfd if that fails */
-	fd = ktap_scratch_fd("preadv_pwritev", 0);
+	fd = probe_scratch_fd("preadv_pwritev", 0);
 	if (fd >= 0 && ftruncate(fd, 0) < 0)
 		ktap_diag_ret("ftruncate", -1, errno);
 	if (fd < 0) {
@@ -177,7 +177,7 @@ int main(void)
 	if (ret != 1 || ftruncate(fd, 0) < 0) {
 		ktap_diag_ret("pwrite(1 byte at 16 GiB) + ftruncate(0)", ret, errno);
 		close(fd);
-		fd = ktap_scratch_fd("preadv_pwritev", 1);
+		fd = probe_scratch_fd("preadv_pwritev", 1);
 		if (fd < 0) {
 			ktap_fail("create_file", "no scratch file could be created");
 			for (c = 1; c < NCASES; c++)
@@ -208,7 +208,7 @@ int main(void)
 	/* 3: raw preadv of data placed with pwrite() */
 	pos = (off_t)0x280001003ll;
 	errno = 0;
-	ret = ktap_pwrite_all(fd, src, TOTAL, pos);
+	ret = probe_pwrite_all(fd, src, TOTAL, pos);
 	if (ret != TOTAL) {
 		ktap_diag_ret("pwrite reference data", ret, errno);
 		if (offset_unsupported(-1, errno))
@@ -248,7 +248,7 @@ int main(void)
 	/* 5: libc preadv across the 16 GiB boundary (carry into the high word) */
 	pos = (off_t)0x3fffffff1ll;
 	errno = 0;
-	ret = ktap_pwrite_all(fd, src, TOTAL, pos);
+	ret = probe_pwrite_all(fd, src, TOTAL, pos);
 	if (ret != TOTAL) {
 		ktap_diag_ret("pwrite reference data", ret, errno);
 		ktap_fail("preadv_libc", "could not place the reference data");

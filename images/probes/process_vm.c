@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
@@ -68,12 +68,12 @@ static unsigned char *region_a, *region_b; /* same addresses in both processes *
 /* Read exactly `len` bytes from `fd` within `ms`; returns 0 or -1. */
 static int read_full(int fd, void *buf, size_t len, int ms)
 {
-	int64_t deadline = ktap_now_ms() + ms;
+	int64_t deadline = probe_now_ms() + ms;
 	size_t got = 0;
 
 	while (got < len) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - ktap_now_ms();
+		int64_t left = deadline - probe_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -110,8 +110,8 @@ static __attribute__((noreturn)) void child_main(int cmd_fd, int rep_fd)
 	struct verdict v;
 	char cmd;
 
-	ktap_fill(region_a, LEN_A, SEED_A);
-	ktap_fill(region_b, LEN_B, SEED_B);
+	probe_fill(region_a, LEN_A, SEED_A);
+	probe_fill(region_b, LEN_B, SEED_B);
 	write_full(rep_fd, "R", 1);
 	for (;;) {
 		if (read_full(cmd_fd, &cmd, 1, 10000) < 0)
@@ -119,10 +119,10 @@ static __attribute__((noreturn)) void child_main(int cmd_fd, int rep_fd)
 		if (cmd == 'Q')
 			_exit(0);
 		if (cmd == 'V') {
-			ktap_fill(want, LEN_A, SEED_A2);
+			probe_fill(want, LEN_A, SEED_A2);
 			v.a_first_diff = (int32_t)ktap_compare("child: region A after process_vm_writev",
 							       region_a, want, LEN_A);
-			ktap_fill(want, LEN_B, SEED_B2);
+			probe_fill(want, LEN_B, SEED_B2);
 			v.b_first_diff = (int32_t)ktap_compare("child: region B after process_vm_writev",
 							       region_b, want, LEN_B);
 			write_full(rep_fd, &v, sizeof(v));
@@ -173,15 +173,15 @@ int main(void)
 		for (c = 1; c < NCASES; c++)
 			ktap_skip(case_names[c], "no child");
 		if (pid > 0)
-			ktap_reap_child(pid, 100);
+			probe_reap_child(pid, 100);
 		return ktap_exit();
 	}
 	ktap_ok("fork_child", "child pid %d; region A %p+%d, region B %p+%d", (int)pid,
 		(void *)region_a, LEN_A, (void *)region_b, LEN_B);
 
 	/* 2: read both regions: local split 5000 + 3000, remote 3000 + 5000 */
-	ktap_fill(expect, LEN_A, SEED_A);
-	ktap_fill(expect + LEN_A, LEN_B, SEED_B);
+	probe_fill(expect, LEN_A, SEED_A);
+	probe_fill(expect + LEN_A, LEN_B, SEED_B);
 	memset(dst, 0xa5, sizeof(dst));
 	local[0].iov_base = dst;
 	local[0].iov_len = 5000;
@@ -199,7 +199,7 @@ int main(void)
 		for (c = 1; c < NCASES - 1; c++)
 			ktap_skip(case_names[c], "process_vm_readv: ENOSYS (no CONFIG_CROSS_MEMORY_ATTACH)");
 		write_full(cmd[1], "Q", 1);
-		status = ktap_reap_child(pid, 3000);
+		status = probe_reap_child(pid, 3000);
 		ktap_result(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			    "child_exit", "wait status 0x%x", status);
 		return ktap_exit();
@@ -238,8 +238,8 @@ int main(void)
 	}
 
 	/* 4: write new patterns: local split 1000 + 6000 + 1000, remote 3000 + 5000 */
-	ktap_fill(src, LEN_A, SEED_A2);
-	ktap_fill(src + LEN_A, LEN_B, SEED_B2);
+	probe_fill(src, LEN_A, SEED_A2);
+	probe_fill(src + LEN_A, LEN_B, SEED_B2);
 	local[0].iov_base = src;
 	local[0].iov_len = 1000;
 	local[1].iov_base = src + 1000;
@@ -309,7 +309,7 @@ int main(void)
 
 	/* 6 */
 	write_full(cmd[1], "Q", 1);
-	status = ktap_reap_child(pid, 3000);
+	status = probe_reap_child(pid, 3000);
 	ktap_result(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "child_exit", "wait status 0x%x", status);
 	close(cmd[1]);

@@ -31,7 +31,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 #ifndef SYS_memfd_create
 #define SYS_memfd_create (sizeof(long) == 8 ? 319 : 356)
@@ -135,7 +135,7 @@ static void run_limits_cases(void)
 	struct stat st;
 	int fd, err, pass;
 
-	fd = ktap_scratch_fd("limits", 0);
+	fd = probe_scratch_fd("limits", 0);
 	if (fd < 0) {
 		ktap_fail("iovcnt_zero", "no scratch file");
 		ktap_fail("uio_maxiov", "no scratch file");

@@ -33,7 +33,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
@@ -97,8 +97,8 @@ static int stream_case(int sv[2])
 	ret = do_sendmsg("sendmsg(stream, 6 iovecs, 20000 bytes)", sv[0], wiov, 6, &err);
 	pass = ret == (long)total;
 	memset(dst, 0xa5, sizeof(dst));
-	deadline = ktap_now_ms() + 3000;
-	while (got < total && ktap_now_ms() < deadline) {
+	deadline = probe_now_ms() + 3000;
+	while (got < total && probe_now_ms() < deadline) {
 		struct msghdr msg;
 		size_t i, skip = got;
 		struct iovec cur[4];
@@ -228,7 +228,7 @@ int main(void)
 	long ret;
 
 	ktap_plan(NCASES);
-	ktap_fill(src, MAXLEN, 0x5e4d);
+	probe_fill(src, MAXLEN, 0x5e4d);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, st) < 0 ||
 	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, dg) < 0) {

@@ -26,7 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "probe.h"
 
 static const char *const case_names[] = {
 	"pipe", "vmsplice_two_iovecs", "vmsplice_many_iovecs", "vmsplice_to_user",
@@ -41,10 +41,10 @@ static unsigned char src[MAXLEN], dst[MAXLEN + 1];
 /* Read up to `len` bytes from the nonblocking pipe, 2 s at most. */
 static ssize_t drain(int fd, unsigned char *p, size_t len)
 {
-	int64_t deadline = ktap_now_ms() + 2000;
+	int64_t deadline = probe_now_ms() + 2000;
 	size_t got = 0;
 
-	while (got < len && ktap_now_ms() < deadline) {
+	while (got < len && probe_now_ms() < deadline) {
 		ssize_t n = read(fd, p + got, len - got);
 
 		if (n > 0) {
@@ -117,7 +117,7 @@ int main(void)
 	ssize_t ret;
 
 	ktap_plan(NCASES);
-	ktap_fill(src, MAXLEN, 0x5011);
+	probe_fill(src, MAXLEN, 0x5011);
 
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
 		ktap_fail("pipe", "pipe2: errno=%d %s", errno, ktap_errname(errno));
