@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -161,6 +162,38 @@ static inline ssize_t probe_pread_all(int fd, void *buf, size_t len, off_t off)
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
+}
+
+/*
+ * Point iov[0..n-1] at consecutive pieces of `base`, sizes[i] bytes each.
+ * Returns the total length.
+ */
+static inline size_t probe_split_iov(struct iovec *iov, void *base,
+				     const size_t *sizes, size_t n)
+{
+	size_t i, off = 0;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = (unsigned char *)base + off;
+		iov[i].iov_len = sizes[i];
+		off += sizes[i];
+	}
+	return off;
+}
+
+/* The byte a destination buffer is filled with; the one past its end is the canary. */
+#define PROBE_CANARY 0xa5
+
+/*
+ * Is the canary byte at `p` (just past what a read may fill) still intact?
+ * If not, print "# <what> (canary 0x..)" and return 0.
+ */
+static inline int probe_canary_intact(const unsigned char *p, const char *what)
+{
+	if (*p == PROBE_CANARY)
+		return 1;
+	ktap_diag("%s (canary 0x%02x)", what, *p);
+	return 0;
 }
 
 #endif /* KSERIES_PROBE_H */

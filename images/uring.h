@@ -217,6 +217,45 @@ static inline int uring_open(struct uring *r, unsigned entries, unsigned flags,
 	return 0;
 }
 
+/*
+ * Open the ring for test case `name`: 4 entries, SQPOLL (100 ms idle) if
+ * `sqpoll`. If that fails the case is reported here: SKIP when io_uring is
+ * unavailable or SQPOLL needs privilege (`sqpoll_note` is appended to that
+ * reason), else not ok. Returns 0, or -1 once the case is reported.
+ */
+static inline int uring_open_case(struct uring *r, const char *name, int sqpoll,
+				  const char *sqpoll_note)
+{
+	char reason[256];
+	int ret;
+
+	ret = uring_open(r, 4, sqpoll ? IORING_SETUP_SQPOLL : 0, sqpoll ? 100 : 0);
+	if (ret == 0)
+		return 0;
+	if (uring_unavailable(-ret, reason, sizeof(reason)))
+		ktap_skip(name, "%s", reason);
+	else if (sqpoll && ret == -EPERM && geteuid() != 0)
+		ktap_skip(name, "SQPOLL needs CAP_SYS_ADMIN before 5.11%s", sqpoll_note);
+	else
+		ktap_fail(name, "ring setup failed");
+	return -1;
+}
+
+/*
+ * IORING_REGISTER_FILES with the one file `fd` (fixed file index 0), with
+ * the evidence printed. Returns what io_uring_register() returned.
+ */
+static inline int uring_register_file(struct uring *r, int fd)
+{
+	int32_t fds[1] = { fd };
+	int ret;
+
+	errno = 0;
+	ret = sys_io_uring_register(r->fd, IORING_REGISTER_FILES, fds, 1);
+	ktap_diag_ret("io_uring_register(IORING_REGISTER_FILES)", ret, errno);
+	return ret;
+}
+
 /* Next free SQE (zeroed), or NULL if the SQ ring is full. */
 static inline struct io_uring_sqe *uring_get_sqe(struct uring *r, unsigned *idx)
 {

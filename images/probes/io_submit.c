@@ -145,18 +145,6 @@ static void prep(struct iocb *cb, int fd, unsigned opcode, const struct iovec *i
 	cb->aio_offset = off;
 }
 
-static size_t split(struct iovec *iov, unsigned char *base, const size_t *sizes, size_t n)
-{
-	size_t i, off = 0;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = base + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
-	return off;
-}
-
 /* Submit one iocb and wait for its event; returns event.res (or -1000 + evidence). */
 static long one(const char *what, struct iocb *cb)
 {
@@ -192,10 +180,8 @@ static int check_dst(long res, const unsigned char *want, size_t len, const char
 
 	if (res > 0 && ktap_compare(what, dst, want, (size_t)res) >= 0)
 		pass = 0;
-	if (dst[len] != 0xa5) {
-		ktap_diag("data past the last iovec (canary 0x%02x)", dst[len]);
+	if (!probe_canary_intact(&dst[len], "data past the last iovec"))
 		pass = 0;
-	}
 	return pass;
 }
 
@@ -241,7 +227,7 @@ int main(void)
 		(unsigned long)ctx, sizeof(aio_context_t), sizeof(struct iocb));
 
 	/* 2: PWRITEV */
-	split(wiov, src, ws, 6);
+	probe_split_iov(wiov, src, ws, 6);
 	prep(&cb, fd, IOCB_CMD_PWRITEV, wiov, 6, OFF, 0x1001);
 	ret = one("pwritev", &cb);
 	pass = ret == LEN;
@@ -252,7 +238,7 @@ int main(void)
 
 	/* 3: PREADV */
 	memset(dst, 0xa5, sizeof(dst));
-	split(riov, dst, rs, 4);
+	probe_split_iov(riov, dst, rs, 4);
 	prep(&cb, fd, IOCB_CMD_PREADV, riov, 4, OFF, 0x1002);
 	ret = one("preadv", &cb);
 	ktap_result(check_dst(ret, src, LEN, "preadv data"), "preadv", "expected res=%d", LEN);

@@ -317,16 +317,9 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 		ktap_diag("%s: ring setup failed: errno=%d %s", what, -ret, ktap_errname(-ret));
 		return -1;
 	}
-	if (sqpoll) {
-		int32_t fds[1] = { data_fd };
-
-		errno = 0;
-		ret = sys_io_uring_register(r.fd, IORING_REGISTER_FILES, fds, 1);
-		ktap_diag_ret("io_uring_register(IORING_REGISTER_FILES)", ret, errno);
-		if (ret < 0) {
-			uring_close(&r);
-			return -1;
-		}
+	if (sqpoll && uring_register_file(&r, data_fd) < 0) {
+		uring_close(&r);
+		return -1;
 	}
 	if (fcntl(r.fd, F_SETFD, 0) < 0) {
 		ktap_diag_ret("fcntl(ring fd, F_SETFD, 0)", -1, errno);

@@ -255,25 +255,10 @@ static void uring_case(int c, int mode /* 0 inline, 1 async, 2 sqpoll */)
 	unsigned idx;
 	int ret, sqpoll = mode == 2;
 
-	ret = uring_open(&r, 4, sqpoll ? IORING_SETUP_SQPOLL : 0, sqpoll ? 100 : 0);
-	if (ret < 0) {
-		char reason[256];
-
-		if (uring_unavailable(-ret, reason, sizeof(reason)))
-			ktap_skip(name, "%s", reason);
-		else if (sqpoll && ret == -EPERM && geteuid() != 0)
-			ktap_skip(name, "SQPOLL needs CAP_SYS_ADMIN before 5.11");
-		else
-			ktap_fail(name, "ring setup failed");
+	if (uring_open_case(&r, name, sqpoll, "") < 0)
 		return;
-	}
 	if (sqpoll) {
-		int32_t fds[1] = { ev_fd };
-
-		errno = 0;
-		ret = sys_io_uring_register(r.fd, IORING_REGISTER_FILES, fds, 1);
-		ktap_diag_ret("io_uring_register(IORING_REGISTER_FILES)", ret, errno);
-		if (ret < 0) {
+		if (uring_register_file(&r, ev_fd) < 0) {
 			ktap_fail(name, "file registration failed");
 			uring_close(&r);
 			return;

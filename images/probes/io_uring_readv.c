@@ -99,41 +99,19 @@ static void run_case(const char *name, int data_fd, int sqpoll, int fixed,
 	struct iovec iov[NIOV];
 	struct uring r;
 	unsigned idx;
-	size_t i, off = 0;
+	size_t off;
 	int ret, err, pass = 1;
 
-	ret = uring_open(&r, 4, sqpoll ? IORING_SETUP_SQPOLL : 0, sqpoll ? 100 : 0);
-	if (ret < 0) {
-		char reason[256];
+	if (uring_open_case(&r, name, sqpoll, "") < 0)
+		return;
 
-		if (uring_unavailable(-ret, reason, sizeof(reason)))
-			ktap_skip(name, "%s", reason);
-		else if (sqpoll && ret == -EPERM && geteuid() != 0)
-			ktap_skip(name, "SQPOLL needs CAP_SYS_ADMIN before 5.11");
-		else
-			ktap_fail(name, "ring setup failed");
+	if (fixed && uring_register_file(&r, data_fd) < 0) {
+		ktap_fail(name, "file registration failed");
+		uring_close(&r);
 		return;
 	}
 
-	if (fixed) {
-		int32_t fds[1] = { data_fd };
-
-		errno = 0;
-		ret = sys_io_uring_register(r.fd, IORING_REGISTER_FILES, fds, 1);
-		err = errno;
-		ktap_diag_ret("io_uring_register(IORING_REGISTER_FILES)", ret, err);
-		if (ret < 0) {
-			ktap_fail(name, "file registration failed");
-			uring_close(&r);
-			return;
-		}
-	}
-
-	for (i = 0; i < NIOV - 1; i++) {
-		iov[i].iov_base = dst + off;
-		iov[i].iov_len = rsizes[i];
-		off += rsizes[i];
-	}
+	off = probe_split_iov(iov, dst, rsizes, NIOV - 1);
 	iov[NIOV - 1].iov_base = dst + off;
 	iov[NIOV - 1].iov_len = FILE_LEN - off;
 	memset(dst, 0xa5, sizeof(dst)); /* last byte is a canary */
@@ -199,10 +177,8 @@ static void run_case(const char *name, int data_fd, int sqpoll, int fixed,
 		pass = 0;
 	if (cqe.res > 0 && ktap_compare("readv data", dst, content, (size_t)cqe.res) >= 0)
 		pass = 0;
-	if (dst[FILE_LEN] != 0xa5) {
-		ktap_diag("data written past the last iovec (canary 0x%02x)", dst[FILE_LEN]);
+	if (!probe_canary_intact(&dst[FILE_LEN], "data written past the last iovec"))
 		pass = 0;
-	}
 	ktap_result(pass, name, NULL);
 	uring_close(&r);
 }

@@ -115,8 +115,8 @@ static void run_case(int c, int read_fd)
 	struct iovec iov[NIOV];
 	struct uring r;
 	unsigned idx;
-	size_t i, off = 0;
-	int fd, ret, err, pass = 1;
+	char euid[32];
+	int fd, ret, pass = 1;
 
 	if (supported[op] == 0) {
 		ktap_skip(name, "IORING_OP_%s not supported by this kernel (IORING_REGISTER_PROBE)",
@@ -133,30 +133,12 @@ static void run_case(int c, int read_fd)
 		ktap_fail(name, "no file");
 		return;
 	}
-	ret = uring_open(&r, 4, sqpoll ? IORING_SETUP_SQPOLL : 0, sqpoll ? 100 : 0);
-	if (ret < 0) {
-		char reason[256];
-
-		if (uring_unavailable(-ret, reason, sizeof(reason)))
-			ktap_skip(name, "%s", reason);
-		else if (sqpoll && ret == -EPERM && geteuid() != 0)
-			ktap_skip(name, "SQPOLL needs CAP_SYS_ADMIN before 5.11 (euid %u)",
-				  (unsigned)geteuid());
-		else
-			ktap_fail(name, "ring setup failed");
+	snprintf(euid, sizeof(euid), " (euid %u)", (unsigned)geteuid());
+	if (uring_open_case(&r, name, sqpoll, euid) < 0)
 		goto out_fd;
-	}
-	if (fixed) {
-		int32_t fds[1] = { fd };
-
-		errno = 0;
-		ret = sys_io_uring_register(r.fd, IORING_REGISTER_FILES, fds, 1);
-		err = errno;
-		ktap_diag_ret("io_uring_register(IORING_REGISTER_FILES)", ret, err);
-		if (ret < 0) {
-			ktap_fail(name, "file registration failed");
-			goto out_ring;
-		}
+	if (fixed && uring_register_file(&r, fd) < 0) {
+		ktap_fail(name, "file registration failed");
+		goto out_ring;
 	}
 
 	if (is_read) {
@@ -165,11 +147,7 @@ static void run_case(int c, int read_fd)
 		probe_fill(buf, LEN, 0x100 + (uint32_t)c);
 		buf[LEN] = 0xa5;
 	}
-	for (i = 0; i < NIOV; i++) {
-		iov[i].iov_base = buf + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
+	probe_split_iov(iov, buf, sizes, NIOV);
 
 	sqe = uring_get_sqe(&r, &idx);
 	if (!sqe) {
@@ -223,10 +201,8 @@ static void run_case(int c, int read_fd)
 	if (is_read) {
 		if (cqe.res > 0 && ktap_compare("read data", buf, content + ROFF, (size_t)cqe.res) >= 0)
 			pass = 0;
-		if (buf[LEN] != 0xa5) {
-			ktap_diag("data written past the end (canary 0x%02x)", buf[LEN]);
+		if (!probe_canary_intact(&buf[LEN], "data written past the end"))
 			pass = 0;
-		}
 	} else {
 		struct stat st;
 		ssize_t n = probe_pread_all(fd, back, LEN, WOFF);

@@ -68,13 +68,7 @@ static unsigned char buf[LEN + 1], src[LEN];
 
 static void split_iov(struct iovec *iov, unsigned char *base)
 {
-	size_t i, off = 0;
-
-	for (i = 0; i < NIOV; i++) {
-		iov[i].iov_base = base + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
+	probe_split_iov(iov, base, sizes, NIOV);
 }
 
 static long raw_rw2(long nr, const char *what, int fd, const struct iovec *iov,
@@ -101,10 +95,8 @@ static int check_read(long ret, const unsigned char *want, const char *what)
 
 	if (ret > 0 && ktap_compare(what, buf, want, (size_t)ret) >= 0)
 		pass = 0;
-	if (buf[LEN] != 0xa5) {
-		ktap_diag("read past the last iovec (canary 0x%02x)", buf[LEN]);
+	if (!probe_canary_intact(&buf[LEN], "read past the last iovec"))
 		pass = 0;
-	}
 	return pass;
 }
 

@@ -56,18 +56,6 @@ static const size_t rsizes[] = { 4000, 1, 0, 2500, 612 };
 static unsigned char src[TOTAL], wbuf[TOTAL], dst[TOTAL + 1], around[TOTAL + 2];
 static off_t max_end; /* highest offset + length written so far */
 
-static void split_iov(struct iovec *iov, const size_t *sizes, size_t n,
-		      unsigned char *buf)
-{
-	size_t i, off = 0;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = buf + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
-}
-
 /* The two register words the calling ABI passes for `pos`. */
 static void split_pos(uint64_t pos, unsigned long *lo, unsigned long *hi)
 {
@@ -138,10 +126,8 @@ static int verify_read(long ret, const char *what)
 
 	if (ret > 0 && ktap_compare(what, dst, src, (size_t)ret) >= 0)
 		pass = 0;
-	if (dst[TOTAL] != 0xa5) {
-		ktap_diag("read past the last iovec (canary 0x%02x)", dst[TOTAL]);
+	if (!probe_canary_intact(&dst[TOTAL], "read past the last iovec"))
 		pass = 0;
-	}
 	return pass;
 }
 
@@ -192,7 +178,7 @@ int main(void)
 	/* 2: raw pwritev, offset split by hand */
 	pos = (off_t)0x180000011ll;
 	memcpy(wbuf, src, TOTAL);
-	split_iov(wiov, wsizes, NW, wbuf);
+	probe_split_iov(wiov, wbuf, wsizes, NW);
 	ret = raw_prwv(SYS_pwritev, "pwritev raw", fd, wiov, (int)NW, (uint64_t)pos, &err);
 	if (offset_unsupported(ret, err)) {
 		ktap_skip("pwritev_raw_split", "offset 0x%llx not supported: %s",
@@ -220,7 +206,7 @@ int main(void)
 		if (pos + TOTAL > max_end)
 			max_end = pos + TOTAL;
 		memset(dst, 0xa5, sizeof(dst));
-		split_iov(riov, rsizes, NR, dst);
+		probe_split_iov(riov, dst, rsizes, NR);
 		ret = raw_prwv(SYS_preadv, "preadv raw", fd, riov, (int)NR, (uint64_t)pos, &err);
 		ktap_result(verify_read(ret, "preadv raw data"), "preadv_raw_split",
 			    "expected ret=%d from offset 0x%llx", TOTAL,
@@ -229,7 +215,7 @@ int main(void)
 
 	/* 4: libc pwritev (pwritev64 with _FILE_OFFSET_BITS=64) */
 	pos = (off_t)0x300000ffdll;
-	split_iov(wiov, wsizes, NW, wbuf);
+	probe_split_iov(wiov, wbuf, wsizes, NW);
 	errno = 0;
 	ret = pwritev(fd, wiov, (int)NW, pos);
 	err = errno;
@@ -256,7 +242,7 @@ int main(void)
 		if (pos + TOTAL > max_end)
 			max_end = pos + TOTAL;
 		memset(dst, 0xa5, sizeof(dst));
-		split_iov(riov, rsizes, NR, dst);
+		probe_split_iov(riov, dst, rsizes, NR);
 		errno = 0;
 		ret = preadv(fd, riov, (int)NR, pos);
 		err = errno;
@@ -268,7 +254,7 @@ int main(void)
 
 	/* 6: offset -1 (both words all ones) is invalid for preadv */
 	memset(dst, 0xa5, sizeof(dst));
-	split_iov(riov, rsizes, NR, dst);
+	probe_split_iov(riov, dst, rsizes, NR);
 	ret = raw_prwv(SYS_preadv, "preadv raw offset -1", fd, riov, (int)NR,
 		       (uint64_t)-1, &err);
 	ktap_result(ret == -1 && err == EINVAL && dst[0] == 0xa5,

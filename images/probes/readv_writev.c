@@ -92,13 +92,8 @@ static int open_scratch(char *how, size_t howlen)
 static void build_iov(struct iovec *iov, const size_t *sizes, size_t nsizes,
 		     unsigned char *buf, size_t total)
 {
-	size_t i, off = 0;
+	size_t off = probe_split_iov(iov, buf, sizes, nsizes);
 
-	for (i = 0; i < nsizes; i++) {
-		iov[i].iov_base = buf + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
 	iov[nsizes].iov_base = buf + off;
 	iov[nsizes].iov_len = total - off;
 }
@@ -205,10 +200,8 @@ static void run_limits_cases(void)
 	if (ret > 0 && ktap_compare("readv(1024 iovecs) data", dst, src,
 				    (size_t)ret < total ? (size_t)ret : total) >= 0)
 		pass = 0;
-	if (dst[rtotal] != 0xa5) {
-		ktap_diag("readv wrote past the last iovec (canary 0x%02x)", dst[rtotal]);
+	if (!probe_canary_intact(&dst[rtotal], "readv wrote past the last iovec"))
 		pass = 0;
-	}
 	ktap_result(pass, "uio_maxiov", "expected ret=%zu both ways", total);
 
 	/* 8: UIO_MAXIOV + 1 iovecs: EINVAL, nothing transferred */
@@ -331,11 +324,8 @@ int main(void)
 
 		if (ret > 0 && ktap_compare("readv data", dst, src, (size_t)ret) >= 0)
 			pass = 0;
-		if (dst[total] != 0xa5) {
-			ktap_diag("readv wrote past the last iovec (canary 0x%02x)",
-				  dst[total]);
+		if (!probe_canary_intact(&dst[total], "readv wrote past the last iovec"))
 			pass = 0;
-		}
 		ktap_result(pass, "readv", "expected ret=%zu", total);
 	}
 

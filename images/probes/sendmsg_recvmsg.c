@@ -49,19 +49,6 @@ static const char *const case_names[] = {
 #define MAXLEN 20000
 static unsigned char src[MAXLEN], dst[MAXLEN + 64];
 
-/* Build iovecs over `base` from `sizes` (n entries). Returns the total. */
-static size_t split(struct iovec *iov, unsigned char *base, const size_t *sizes, size_t n)
-{
-	size_t i, off = 0;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = base + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
-	return off;
-}
-
 static int wait_readable(int fd, int ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -89,7 +76,7 @@ static int stream_case(int sv[2])
 	static const size_t ws[] = { 1, 0, 9999, 4000, 0, 6000 };
 	static const size_t rs[] = { 7000, 3, 0, 13000 };
 	struct iovec wiov[6], riov[4];
-	size_t total = split(wiov, src, ws, 6), got = 0;
+	size_t total = probe_split_iov(wiov, src, ws, 6), got = 0;
 	int64_t deadline;
 	long ret;
 	int err, pass, calls = 0;
@@ -105,7 +92,7 @@ static int stream_case(int sv[2])
 		int n = 0;
 
 		/* the remaining part of the receive split */
-		split(riov, dst, rs, 4);
+		probe_split_iov(riov, dst, rs, 4);
 		for (i = 0; i < 4; i++) {
 			if (skip >= riov[i].iov_len) {
 				skip -= riov[i].iov_len;
@@ -137,10 +124,8 @@ static int stream_case(int sv[2])
 		pass = 0;
 	if (got > 0 && ktap_compare("stream data", dst, src, got) >= 0)
 		pass = 0;
-	if (dst[total] != 0xa5) {
-		ktap_diag("data past the last iovec (canary 0x%02x)", dst[total]);
+	if (!probe_canary_intact(&dst[total], "data past the last iovec"))
 		pass = 0;
-	}
 	return pass;
 }
 
@@ -151,7 +136,7 @@ static long recv_dgram(int fd, const size_t *rs, size_t n, int *flags, int *err)
 	struct msghdr msg;
 	long ret;
 
-	split(riov, dst, rs, n);
+	probe_split_iov(riov, dst, rs, n);
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = riov;
 	msg.msg_iovlen = n;
@@ -182,11 +167,11 @@ static int mmsg_case(int fd_tx, int fd_rx)
 	memset(rx, 0, sizeof(rx));
 	memset(dst, 0xa5, sizeof(dst));
 	for (m = 0; m < 3; m++) {
-		len[m] = split(siov[m], src + off, ss[m], ns[m]);
+		len[m] = probe_split_iov(siov[m], src + off, ss[m], ns[m]);
 		off += len[m];
 		tx[m].msg_hdr.msg_iov = siov[m];
 		tx[m].msg_hdr.msg_iovlen = ns[m];
-		roff += split(riov[m], dst + roff, rr[m], nr[m]);
+		roff += probe_split_iov(riov[m], dst + roff, rr[m], nr[m]);
 		rx[m].msg_hdr.msg_iov = riov[m];
 		rx[m].msg_hdr.msg_iovlen = nr[m];
 	}
@@ -248,7 +233,7 @@ int main(void)
 		static const size_t rs[] = { 2000, 1, 4050 };
 		struct iovec wiov[4];
 
-		split(wiov, src, ws, 4);
+		probe_split_iov(wiov, src, ws, 4);
 		ret = do_sendmsg("sendmsg(dgram, 4 iovecs, 6000 bytes)", dg[0], wiov, 4, &err);
 		pass = ret == 6000;
 		memset(dst, 0xa5, sizeof(dst));
@@ -270,7 +255,7 @@ int main(void)
 		static const size_t rs[] = { 1, 2999, 1000 };
 		struct iovec wiov[2];
 
-		split(wiov, src + 100, ws, 2);
+		probe_split_iov(wiov, src + 100, ws, 2);
 		ret = do_sendmsg("sendmsg(dgram, 2 iovecs, 6000 bytes)", dg[0], wiov, 2, &err);
 		pass = ret == 6000;
 		memset(dst, 0xa5, sizeof(dst));

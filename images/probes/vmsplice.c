@@ -80,15 +80,11 @@ static int pipe_pending(int fd)
 static int splice_in(int p[2], const char *name, const size_t *sizes, size_t nvec)
 {
 	struct iovec iov[32];
-	size_t i, off = 0;
+	size_t off;
 	ssize_t ret, got;
 	int err, pass;
 
-	for (i = 0; i < nvec; i++) {
-		iov[i].iov_base = src + off;
-		iov[i].iov_len = sizes[i];
-		off += sizes[i];
-	}
+	off = probe_split_iov(iov, src, sizes, nvec);
 	ktap_diag("%s: vmsplice(write end, %zu iovecs, %zu bytes, 0)", name, nvec, off);
 	errno = 0;
 	ret = vmsplice(p[1], iov, nvec, 0);
@@ -160,17 +156,12 @@ int main(void)
 		static const size_t sizes[] = { 1234, 1, 4000 };
 		const size_t total = 5235;
 		struct iovec iov[3];
-		size_t i, off = 0;
 
 		errno = 0;
 		ret = write(p[1], src + 100, total);
 		ktap_diag_ret("write(write end, 5235)", (long)ret, errno);
 		memset(dst, 0xa5, sizeof(dst));
-		for (i = 0; i < 3; i++) {
-			iov[i].iov_base = dst + off;
-			iov[i].iov_len = sizes[i];
-			off += sizes[i];
-		}
+		probe_split_iov(iov, dst, sizes, 3);
 		errno = 0;
 		ret = vmsplice(p[0], iov, 3, 0);
 		err = errno;
@@ -178,10 +169,8 @@ int main(void)
 		pass = ret == (ssize_t)total;
 		if (ret > 0 && ktap_compare("vmsplice to user data", dst, src + 100, (size_t)ret) >= 0)
 			pass = 0;
-		if (dst[total] != 0xa5) {
-			ktap_diag("data past the last iovec (canary 0x%02x)", dst[total]);
+		if (!probe_canary_intact(&dst[total], "data past the last iovec"))
 			pass = 0;
-		}
 		ktap_diag("bytes left in the pipe: %d", pipe_pending(p[0]));
 		if (pipe_pending(p[0]) != 0)
 			pass = 0;
