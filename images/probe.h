@@ -126,14 +126,18 @@ static inline int probe_scratch_fd(const char *tag, int prefer_memfd)
 	return -1;
 }
 
-/* pwrite()/pread() the whole buffer; returns bytes done or -1 (errno set). */
-static inline ssize_t probe_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+/*
+ * pwrite() (`writing`) or pread() the whole buffer at `off`, retrying on EINTR
+ * and short transfers; returns bytes done (less at end of file) or -1 (errno set).
+ */
+static inline ssize_t probe_pio_all(int fd, void *buf, size_t len, off_t off, int writing)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
-				   off + (off_t)done);
+		char *p = (char *)buf + done;
+		ssize_t n = writing ? pwrite(fd, p, len - done, off + (off_t)done)
+				    : pread(fd, p, len - done, off + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -146,22 +150,14 @@ static inline ssize_t probe_pwrite_all(int fd, const void *buf, size_t len, off_
 	return (ssize_t)done;
 }
 
+static inline ssize_t probe_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	return probe_pio_all(fd, (void *)buf, len, off, 1);
+}
+
 static inline ssize_t probe_pread_all(int fd, void *buf, size_t len, off_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
+	return probe_pio_all(fd, buf, len, off, 0);
 }
 
 /*
