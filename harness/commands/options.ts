@@ -23,7 +23,7 @@ export function repeatable(describe: string, group?: string) {
   };
 }
 
-/** Longest per-entry timeout the guest init accepts (images/init.c parse_line). */
+/** Longest per-entry timeout the guest init accepts (images/init-plan.c parse_line). */
 export const MAX_ENTRY_TIMEOUT_SEC = 24 * 3600;
 /** Longest --boot-timeout: a week, far below what a Node timer can wait (2^31 ms). */
 export const MAX_BOOT_TIMEOUT_SEC = 7 * 24 * 3600;

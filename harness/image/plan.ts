@@ -1,5 +1,5 @@
 // The plan the guest init runs: one line per probe × ABI or user command.
-// Format (read by images/init.c): ID<TAB>TIMEOUT_SECONDS<TAB>UID<TAB>ARGV0<TAB>ARGV1...
+// Format (read by images/init-plan.c): ID<TAB>TIMEOUT_SECONDS<TAB>UID<TAB>ARGV0<TAB>ARGV1...
 
 export interface PlanEntry {
   id: string;
