@@ -192,4 +192,22 @@ static inline int probe_canary_intact(const unsigned char *p, const char *what)
 	return 0;
 }
 
+/*
+ * Judge a read that returned `ret` into `got`, which should hold the `len`
+ * bytes of `want` with the canary at got[len] untouched. Prints the byte
+ * comparison and, if it was overwritten, "# <canary_what> (canary 0x..)".
+ * Returns 1 if ret == len, the bytes match and the canary is intact.
+ */
+static inline int probe_read_ok(const char *what, long ret, const void *got,
+				const void *want, size_t len, const char *canary_what)
+{
+	int pass = ret == (long)len;
+
+	if (ret > 0 && ktap_compare(what, got, want, (size_t)ret) >= 0)
+		pass = 0;
+	if (!probe_canary_intact((const unsigned char *)got + len, canary_what))
+		pass = 0;
+	return pass;
+}
+
 #endif /* KSERIES_PROBE_H */

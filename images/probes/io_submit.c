@@ -176,13 +176,7 @@ static long one(const char *what, struct iocb *cb)
 
 static int check_dst(long res, const unsigned char *want, size_t len, const char *what)
 {
-	int pass = res == (long)len;
-
-	if (res > 0 && ktap_compare(what, dst, want, (size_t)res) >= 0)
-		pass = 0;
-	if (!probe_canary_intact(&dst[len], "data past the last iovec"))
-		pass = 0;
-	return pass;
+	return probe_read_ok(what, res, dst, want, len, "data past the last iovec");
 }
 
 int main(void)

@@ -173,11 +173,8 @@ static void run_case(const char *name, int data_fd, int sqpoll, int fixed,
 			  (unsigned long long)user_data);
 		pass = 0;
 	}
-	if (cqe.res != FILE_LEN)
-		pass = 0;
-	if (cqe.res > 0 && ktap_compare("readv data", dst, content, (size_t)cqe.res) >= 0)
-		pass = 0;
-	if (!probe_canary_intact(&dst[FILE_LEN], "data written past the last iovec"))
+	if (!probe_read_ok("readv data", cqe.res, dst, content, FILE_LEN,
+			   "data written past the last iovec"))
 		pass = 0;
 	ktap_result(pass, name, NULL);
 	uring_close(&r);

@@ -91,13 +91,7 @@ static long raw_rw2(long nr, const char *what, int fd, const struct iovec *iov,
 /* Read into buf (canary after it) and compare with `want`. */
 static int check_read(long ret, const unsigned char *want, const char *what)
 {
-	int pass = ret == LEN;
-
-	if (ret > 0 && ktap_compare(what, buf, want, (size_t)ret) >= 0)
-		pass = 0;
-	if (!probe_canary_intact(&buf[LEN], "read past the last iovec"))
-		pass = 0;
-	return pass;
+	return probe_read_ok(what, ret, buf, want, LEN, "read past the last iovec");
 }
 
 static int check_pos(int fd, off_t want)

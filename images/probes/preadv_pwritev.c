@@ -122,13 +122,7 @@ static int verify_landed(int fd, off_t pos)
 /* Check a vectored read of TOTAL bytes into dst against src. */
 static int verify_read(long ret, const char *what)
 {
-	int pass = ret == TOTAL;
-
-	if (ret > 0 && ktap_compare(what, dst, src, (size_t)ret) >= 0)
-		pass = 0;
-	if (!probe_canary_intact(&dst[TOTAL], "read past the last iovec"))
-		pass = 0;
-	return pass;
+	return probe_read_ok(what, ret, dst, src, TOTAL, "read past the last iovec");
 }
 
 /* EFBIG/ENOSYS/EOVERFLOW on the write: the file cannot go there at all. */

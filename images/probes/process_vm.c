@@ -204,11 +204,8 @@ int main(void)
 			    "child_exit", "wait status 0x%x", status);
 		return ktap_exit();
 	}
-	pass = ret == TOTAL;
-	if (ret > 0 && ktap_compare("process_vm_readv data", dst, expect, (size_t)ret) >= 0)
-		pass = 0;
-	if (!probe_canary_intact(&dst[TOTAL], "data past the last local iovec"))
-		pass = 0;
+	pass = probe_read_ok("process_vm_readv data", (long)ret, dst, expect, TOTAL,
+			     "data past the last local iovec");
 	ktap_result(pass, "process_vm_readv", "expected ret=%d", TOTAL);
 
 	/* 3: second remote iovec unmapped: partial transfer of the first */

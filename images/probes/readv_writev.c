@@ -319,15 +319,9 @@ int main(void)
 	ret = readv(fd, riov, (int)NR);
 	err = errno;
 	ktap_diag_ret("readv", (long)ret, err);
-	{
-		int pass = ret == (ssize_t)total;
-
-		if (ret > 0 && ktap_compare("readv data", dst, src, (size_t)ret) >= 0)
-			pass = 0;
-		if (!probe_canary_intact(&dst[total], "readv wrote past the last iovec"))
-			pass = 0;
-		ktap_result(pass, "readv", "expected ret=%zu", total);
-	}
+	ktap_result(probe_read_ok("readv data", (long)ret, dst, src, total,
+				  "readv wrote past the last iovec"),
+		    "readv", "expected ret=%zu", total);
 
 	/* 4: at EOF readv must return 0 and leave the buffers alone */
 	memset(dst, 0x5a, total);

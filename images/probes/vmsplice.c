@@ -166,11 +166,8 @@ int main(void)
 		ret = vmsplice(p[0], iov, 3, 0);
 		err = errno;
 		ktap_diag_ret("vmsplice(read end, 3 iovecs)", (long)ret, err);
-		pass = ret == (ssize_t)total;
-		if (ret > 0 && ktap_compare("vmsplice to user data", dst, src + 100, (size_t)ret) >= 0)
-			pass = 0;
-		if (!probe_canary_intact(&dst[total], "data past the last iovec"))
-			pass = 0;
+		pass = probe_read_ok("vmsplice to user data", (long)ret, dst, src + 100, total,
+				     "data past the last iovec");
 		ktap_diag("bytes left in the pipe: %d", pipe_pending(p[0]));
 		if (pipe_pending(p[0]) != 0)
 			pass = 0;
