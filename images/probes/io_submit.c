@@ -231,14 +231,14 @@ int main(void)
 	ktap_result(pass, "pwritev", "expected res=%d", LEN);
 
 	/* 3: PREADV */
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	probe_split_iov(riov, dst, rs, 4);
 	prep(&cb, fd, IOCB_CMD_PREADV, riov, 4, OFF, 0x1002);
 	ret = one("preadv", &cb);
 	ktap_result(check_dst(ret, src, LEN, "preadv data"), "preadv", "expected res=%d", LEN);
 
 	/* 4: PREADV with 20 iovecs of 500 bytes */
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	for (i = 0; i < 20; i++) {
 		riov[i].iov_base = dst + i * 500;
 		riov[i].iov_len = 500;
@@ -258,7 +258,7 @@ int main(void)
 		wiov[1].iov_base = src + 1000;
 		wiov[1].iov_len = 2000;
 		prep(&cb, fd, IOCB_CMD_PWRITEV, wiov, 2, 50000, 0x2001);
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		riov[0].iov_base = dst;
 		riov[0].iov_len = 7;
 		riov[1].iov_base = dst + 7;

@@ -328,7 +328,7 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 	}
 
 	memset(arena, 0, DST_OFF);
-	memset(dst, 0xa5, FILE_LEN + 64);
+	memset(dst, PROBE_CANARY, FILE_LEN + 64);
 	ctl->magic = CTL_MAGIC;
 	ctl->mode = (uint32_t)mode;
 	ctl->data_fd = sqpoll ? -1 : data_fd;
@@ -369,9 +369,9 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 		intact = 0;
 	untouched = 1;
 	for (i = 0; i < FILE_LEN + 64; i++)
-		if (dst[i] != 0xa5)
+		if (dst[i] != PROBE_CANARY)
 			untouched = 0;
-	if (dst[FILE_LEN] != 0xa5)
+	if (dst[FILE_LEN] != PROBE_CANARY)
 		intact = 0;
 	ktap_diag("%s: cqe.res=%d, destination %s", what, ctl->res,
 		  intact ? "holds the file" : untouched ? "untouched" : "partly/wrongly written");

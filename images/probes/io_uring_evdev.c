@@ -282,7 +282,7 @@ static void uring_case(int c, int mode /* 0 inline, 1 async, 2 sqpoll */)
 	 * which would hide the very path this probe looks at.
 	 */
 	set_nonblock(0);
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	sqe = uring_get_sqe(&r, &idx);
 	if (!sqe) {
 		ktap_fail(name, "SQ ring unexpectedly full");
@@ -308,7 +308,7 @@ static void uring_case(int c, int mode /* 0 inline, 1 async, 2 sqpoll */)
 		return;
 	}
 	uring_diag_cqe(name, &cqe);
-	ktap_result(judge(name, cqe.res, buf, key) && buf[READ_LEN] == 0xa5, name,
+	ktap_result(judge(name, cqe.res, buf, key) && buf[READ_LEN] == PROBE_CANARY, name,
 		    "expected %d bytes: %d records of %zu bytes", (int)(NEV * sizeof(struct input_event)),
 		    NEV, sizeof(struct input_event));
 	uring_close(&r);
@@ -343,7 +343,7 @@ int main(void)
 	if (inject(keys[0]) < 0) {
 		ktap_fail("read_syscall", "could not inject events");
 	} else {
-		memset(buf, 0xa5, sizeof(buf));
+		memset(buf, PROBE_CANARY, sizeof(buf));
 		errno = 0;
 		n = read(ev_fd, buf, READ_LEN);
 		ktap_diag_ret("read(evdev, 96)", n, errno);

@@ -114,7 +114,7 @@ static void run_case(const char *name, int data_fd, int sqpoll, int fixed,
 	off = probe_split_iov(iov, dst, rsizes, NIOV - 1);
 	iov[NIOV - 1].iov_base = dst + off;
 	iov[NIOV - 1].iov_len = FILE_LEN - off;
-	memset(dst, 0xa5, sizeof(dst)); /* last byte is a canary */
+	memset(dst, PROBE_CANARY, sizeof(dst)); /* last byte is a canary */
 
 	sqe = uring_get_sqe(&r, &idx);
 	if (!sqe) {

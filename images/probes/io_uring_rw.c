@@ -142,10 +142,10 @@ static void run_case(int c, int read_fd)
 	}
 
 	if (is_read) {
-		memset(buf, 0xa5, sizeof(buf));
+		memset(buf, PROBE_CANARY, sizeof(buf));
 	} else {
 		probe_fill(buf, LEN, 0x100 + (uint32_t)c);
-		buf[LEN] = 0xa5;
+		buf[LEN] = PROBE_CANARY;
 	}
 	probe_split_iov(iov, buf, sizes, NIOV);
 

@@ -139,7 +139,7 @@ int main(void)
 	start = 1000;
 	lseek(fd, start, SEEK_SET);
 	ktap_diag("file position before: %lld", (long long)lseek(fd, 0, SEEK_CUR));
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_preadv2, "preadv2(-1, 0)", fd, iov, (int)NIOV, -1, 0, &err);
 	if (ret < 0 && err == ENOSYS) {
@@ -170,10 +170,10 @@ int main(void)
 
 	/* 4: offset -2 is an error, position unchanged */
 	start = lseek(fd, 4096, SEEK_SET);
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_preadv2, "preadv2(-2, 0)", fd, iov, (int)NIOV, -2, 0, &err);
-	pass = ret == -1 && err == EINVAL && buf[0] == 0xa5;
+	pass = ret == -1 && err == EINVAL && buf[0] == PROBE_CANARY;
 	if (!check_pos(fd, start))
 		pass = 0;
 	ktap_result(pass, "preadv2_offset_minus2", "expected ret=-1 errno=EINVAL");
@@ -200,7 +200,7 @@ int main(void)
 				if (st.st_size != pos + LEN)
 					pass = 0;
 			}
-			memset(buf, 0xa5, sizeof(buf));
+			memset(buf, PROBE_CANARY, sizeof(buf));
 			split_iov(iov, buf);
 			ret = raw_rw2(SYS_preadv2, "preadv2(high, 0)", fd, iov, (int)NIOV,
 				      pos, 0, &err);
@@ -225,7 +225,7 @@ int main(void)
 	ktap_result(pass, "pwritev2_hipri", "expected ret=%d", LEN);
 
 	/* 7: RWF_HIPRI read */
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_preadv2, "preadv2(40000, RWF_HIPRI)", fd, iov, (int)NIOV,
 		      40000, RWF_HIPRI, &err);
@@ -233,7 +233,7 @@ int main(void)
 		    "preadv2_hipri", "expected ret=%d", LEN);
 
 	/* 8: RWF_NOWAIT read: record the outcome, accept the documented ones */
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_preadv2, "preadv2(100, RWF_NOWAIT)", fd, iov, (int)NIOV,
 		      100, RWF_NOWAIT, &err);
@@ -252,18 +252,18 @@ int main(void)
 
 	/* 9: unknown flag bit: EOPNOTSUPP, nothing read, position unchanged */
 	start = lseek(fd, 2222, SEEK_SET);
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	split_iov(iov, buf);
 	ret = raw_rw2(SYS_preadv2, "preadv2(-1, 0x80000000)", fd, iov, (int)NIOV,
 		      -1, (int)0x80000000u, &err);
-	pass = ret == -1 && err == EOPNOTSUPP && buf[0] == 0xa5;
+	pass = ret == -1 && err == EOPNOTSUPP && buf[0] == PROBE_CANARY;
 	if (!check_pos(fd, start))
 		pass = 0;
 	ktap_result(pass, "preadv2_unknown_flag", "expected ret=-1 errno=EOPNOTSUPP");
 
 	/* 10: glibc's wrapper with offset -1 */
 	start = lseek(fd, 30000, SEEK_SET);
-	memset(buf, 0xa5, sizeof(buf));
+	memset(buf, PROBE_CANARY, sizeof(buf));
 	split_iov(iov, buf);
 	errno = 0;
 	ret = preadv2(fd, iov, (int)NIOV, -1, 0);

@@ -199,7 +199,7 @@ int main(void)
 	} else {
 		if (pos + TOTAL > max_end)
 			max_end = pos + TOTAL;
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		probe_split_iov(riov, dst, rsizes, NR);
 		ret = raw_prwv(SYS_preadv, "preadv raw", fd, riov, (int)NR, (uint64_t)pos, &err);
 		ktap_result(verify_read(ret, "preadv raw data"), "preadv_raw_split",
@@ -235,7 +235,7 @@ int main(void)
 	} else {
 		if (pos + TOTAL > max_end)
 			max_end = pos + TOTAL;
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		probe_split_iov(riov, dst, rsizes, NR);
 		errno = 0;
 		ret = preadv(fd, riov, (int)NR, pos);
@@ -247,11 +247,11 @@ int main(void)
 	}
 
 	/* 6: offset -1 (both words all ones) is invalid for preadv */
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	probe_split_iov(riov, dst, rsizes, NR);
 	ret = raw_prwv(SYS_preadv, "preadv raw offset -1", fd, riov, (int)NR,
 		       (uint64_t)-1, &err);
-	ktap_result(ret == -1 && err == EINVAL && dst[0] == 0xa5,
+	ktap_result(ret == -1 && err == EINVAL && dst[0] == PROBE_CANARY,
 		    "preadv_negative_offset", "expected ret=-1 errno=EINVAL");
 
 	/* 7: positional I/O must not have touched the file position */

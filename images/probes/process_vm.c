@@ -182,7 +182,7 @@ int main(void)
 	/* 2: read both regions: local split 5000 + 3000, remote 3000 + 5000 */
 	probe_fill(expect, LEN_A, SEED_A);
 	probe_fill(expect + LEN_A, LEN_B, SEED_B);
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	local[0].iov_base = dst;
 	local[0].iov_len = 5000;
 	local[1].iov_base = dst + 5000;
@@ -212,7 +212,7 @@ int main(void)
 	{
 		unsigned char *volatile bad = (unsigned char *)1;
 
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		local[0].iov_base = dst;
 		local[0].iov_len = TOTAL;
 		remote[1].iov_base = bad;
@@ -224,7 +224,7 @@ int main(void)
 		pass = ret == LEN_A;
 		if (ret > 0 && ktap_compare("partial data", dst, expect, (size_t)ret) >= 0)
 			pass = 0;
-		if (dst[LEN_A] != 0xa5) {
+		if (dst[LEN_A] != PROBE_CANARY) {
 			ktap_diag("byte after the partial data changed (0x%02x)", dst[LEN_A]);
 			pass = 0;
 		}

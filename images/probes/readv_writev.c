@@ -186,7 +186,7 @@ static void run_limits_cases(void)
 	ktap_diag("writev: %d iovecs (UIO_MAXIOV), %zu bytes", UIO_MAXIOV, total);
 	CALL("writev(1024 iovecs)", writev(fd, iov, UIO_MAXIOV), &ret, &err);
 	pass = ret == (ssize_t)total;
-	memset(dst, 0xa5, rtotal + 1);
+	memset(dst, PROBE_CANARY, rtotal + 1);
 	for (i = 0, off = 0; i < UIO_MAXIOV; i++) {
 		iov[i].iov_base = dst + off;
 		iov[i].iov_len = maxiov_size(i, 1);
@@ -311,7 +311,7 @@ int main(void)
 	ktap_result(ret == (ssize_t)total, "writev", "expected ret=%zu", total);
 
 	/* 3: readv back into a differently split set of iovecs */
-	memset(dst, 0xa5, total + 1); /* canary byte after the end */
+	memset(dst, PROBE_CANARY, total + 1); /* canary byte after the end */
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		ktap_diag_ret("lseek", -1, errno);
 	build_iov(riov, rsizes, NR - 1, dst, total);
@@ -345,7 +345,7 @@ int main(void)
 				  ktap_errname(err));
 		} else {
 			pass = ret == (ssize_t)total;
-			memset(dst, 0xa5, total + 1);
+			memset(dst, PROBE_CANARY, total + 1);
 			errno = 0;
 			ret = preadv(fd, riov, (int)NR, pos);
 			err = errno;

@@ -83,7 +83,7 @@ static int stream_case(int sv[2])
 
 	ret = do_sendmsg("sendmsg(stream, 6 iovecs, 20000 bytes)", sv[0], wiov, 6, &err);
 	pass = ret == (long)total;
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	deadline = probe_now_ms() + 3000;
 	while (got < total && probe_now_ms() < deadline) {
 		struct msghdr msg;
@@ -161,7 +161,7 @@ static int mmsg_case(int fd_tx, int fd_rx)
 
 	memset(tx, 0, sizeof(tx));
 	memset(rx, 0, sizeof(rx));
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	for (m = 0; m < 3; m++) {
 		len[m] = probe_split_iov(siov[m], src + off, ss[m], ns[m]);
 		off += len[m];
@@ -232,13 +232,13 @@ int main(void)
 		probe_split_iov(wiov, src, ws, 4);
 		ret = do_sendmsg("sendmsg(dgram, 4 iovecs, 6000 bytes)", dg[0], wiov, 4, &err);
 		pass = ret == 6000;
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		ret = recv_dgram(dg[1], rs, 3, &flags, &err);
 		if (ret != 6000 || (flags & MSG_TRUNC))
 			pass = 0;
 		if (ret > 0 && ktap_compare("dgram data", dst, src, (size_t)ret) >= 0)
 			pass = 0;
-		if (dst[6000] != 0xa5) {
+		if (dst[6000] != PROBE_CANARY) {
 			ktap_diag("data past the datagram (0x%02x)", dst[6000]);
 			pass = 0;
 		}
@@ -254,13 +254,13 @@ int main(void)
 		probe_split_iov(wiov, src + 100, ws, 2);
 		ret = do_sendmsg("sendmsg(dgram, 2 iovecs, 6000 bytes)", dg[0], wiov, 2, &err);
 		pass = ret == 6000;
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		ret = recv_dgram(dg[1], rs, 3, &flags, &err);
 		if (ret != 4000 || !(flags & MSG_TRUNC))
 			pass = 0;
 		if (ret > 0 && ktap_compare("truncated dgram data", dst, src + 100, (size_t)ret) >= 0)
 			pass = 0;
-		if (dst[4000] != 0xa5) {
+		if (dst[4000] != PROBE_CANARY) {
 			ktap_diag("data past the receive iovecs (0x%02x)", dst[4000]);
 			pass = 0;
 		}

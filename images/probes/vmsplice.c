@@ -91,7 +91,7 @@ static int splice_in(int p[2], const char *name, const size_t *sizes, size_t nve
 	err = errno;
 	ktap_diag_ret("vmsplice", (long)ret, err);
 	pass = ret == (ssize_t)off;
-	memset(dst, 0xa5, sizeof(dst));
+	memset(dst, PROBE_CANARY, sizeof(dst));
 	got = drain(p[0], dst, ret > 0 ? (size_t)ret : 0);
 	ktap_diag("read(read end): %zd bytes", got);
 	if (got != ret && ret > 0)
@@ -160,7 +160,7 @@ int main(void)
 		errno = 0;
 		ret = write(p[1], src + 100, total);
 		ktap_diag_ret("write(write end, 5235)", (long)ret, errno);
-		memset(dst, 0xa5, sizeof(dst));
+		memset(dst, PROBE_CANARY, sizeof(dst));
 		probe_split_iov(iov, dst, sizes, 3);
 		errno = 0;
 		ret = vmsplice(p[0], iov, 3, 0);
