@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { TreeSpec } from '../kernel/tree.ts';
 import type { ProbeResult } from '../model/results.ts';
 import { fingerprint } from '../model/results.ts';
-import { runPipeline, type RunOptions, type VariantPlan } from '../run/pipeline.ts';
+import { runPipeline, type RunOptions } from '../run/pipeline.ts';
 import type { Progress } from '../run/progress.ts';
 import { archForAbi } from '../model/arch.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import type { PatchList } from '../variant/patches.ts';
+import type { VariantPlan } from '../variant/plan.ts';
 import type { StepObservation, Tester } from './search.ts';
 
 /** "io_uring_setup:compat" → probe and ABI (compat by default). */
@@ -69,7 +70,7 @@ export async function observeProbe(
     const p = out.result.probes.find((x) => x.probe === spec.probe && x.abi === spec.abi);
     // A crash or hang is an observation too: it is what this prefix does.
     const value = p ? fingerprint(p) : `${out.result.status} (probe did not report)`;
-    return { kind: 'value', value, evidence: p ? evidenceOf(p, runDir, out.meta.buildCacheHit === true) : { status: out.result.status, cases: [], runDir } };
+    return { kind: 'value', value, evidence: p ? evidenceOf(p, runDir, out.record.buildCacheHit) : { status: out.result.status, cases: [], runDir } };
   } catch (e) {
     if (e instanceof KseriesError && e.kind === 'build') return { kind: 'skip', reason: e.message };
     if (e instanceof KseriesError && e.exitCode === 3) return { kind: 'infra', reason: e.message };

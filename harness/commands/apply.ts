@@ -10,7 +10,8 @@ import { formatSeriesSummary } from '../series/summary.ts';
 import { usageError } from '../util/errors.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
 import { seriesOptions, treeOptions } from './options.ts';
-import { profileFrom, treeFor, variantPlanFrom, type SeriesArgs } from './series-args.ts';
+import { profileFrom, treeFor, type SeriesArgs } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 
 type ApplyArgs = SeriesArgs & { messageId?: string; json?: string };
 

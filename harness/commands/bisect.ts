@@ -20,7 +20,8 @@ import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
 import { archForAbi } from '../model/arch.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, seriesOptions, treeOptions } from './options.ts';
-import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
+import { profileFrom, treeFor } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {

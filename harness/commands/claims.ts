@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { planClaims } from '../claims/plan.ts';
-import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext, type PatchInfo } from '../claims/report.ts';
+import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
 import { archForAbi } from '../model/arch.ts';
@@ -20,7 +20,8 @@ import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { writeInterrupted } from './report.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
-import { treeFor, variantPlanFrom } from './series-args.ts';
+import { treeFor } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
 
 function builder(y: Argv) {
@@ -122,27 +123,27 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
 
 /** Environment and provenance for the report, from the runs' metadata. */
 async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[]): Promise<ClaimsReportContext> {
-  const first = runs[0]?.meta ?? {};
+  const first = runs[0]?.record;
   const variants: ClaimsReportContext['variants'] = {};
   for (const r of runs) {
-    const applied = (r.meta.applied ?? []) as (PatchInfo & { messageId: string })[];
+    const applied = r.record.applied ?? [];
     const config = await readFile(join(r.runDir, 'config'), 'utf8').catch(() => '');
     const key = r.arch === 'x86_64' ? r.variant : `${r.variant} (${r.arch})`;
     variants[key] = {
       patches: applied.map((p) => ({ index: p.index, title: p.title, messageId: p.messageId.endsWith('@kseries.invalid') ? '' : p.messageId, patchIdPosted: p.patchIdPosted, patchIdApplied: p.patchIdApplied, method: p.method })),
       configHash: config ? sha256(config).slice(0, 16) : '',
-      buildKey: String(r.meta.buildKey ?? ''),
+      buildKey: r.record.buildKey,
     };
   }
   const argv = process.argv.slice(2).join(' ');
   return {
     profile,
-    kernelVersion: String(first.kernelVersion ?? ''),
-    base: String(first.tree ?? ''),
+    kernelVersion: first?.kernelVersion ?? '',
+    base: first?.tree ?? '',
     variants,
-    compiler: String(first.compiler ?? ''),
-    qemu: String(first.qemu ?? ''),
-    accel: `${String(first.accel ?? '')} (${String(first.accelReason ?? '')})`,
+    compiler: first?.compiler ?? '',
+    qemu: first?.qemu ?? '',
+    accel: `${first?.accel ?? ''} (${first?.accelReason ?? ''})`,
     commands: [`npx kseries ${argv}`, ...runs.map((r) => `${join(r.runDir, 'reproducer.sh')}   # ${r.variant} on ${r.arch}`)],
   };
 }

@@ -146,7 +146,6 @@ export function bootOptions<T>(y: Argv<T>) {
 export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined }) {
   return {
     kconfig: parseKconfigArgs(a.kconfig),
-    patchesId: '',
     accel: a.accel as AccelChoice,
     cacheRoot: a.cache,
     probeTimeoutSec: a.probeTimeout,

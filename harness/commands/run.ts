@@ -6,15 +6,16 @@ import { listProbes } from '../image/guest.ts';
 import { planInitramfs } from '../image/initramfs.ts';
 import { ExitCode, type Status } from '../model/results.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
-import type { PipelineStages, Stage } from '../run/pipeline.ts';
-import { kernelsFor, runVariants, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
+import type { PipelineStages, RunRecord, Stage } from '../run/pipeline.ts';
+import { kernelsFor, runVariants, type KernelRun, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, repeatable, seriesOptions, treeOptions } from './options.ts';
-import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
+import { profileFrom, treeFor } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 import { writeInterrupted, writeResults } from './report.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
@@ -70,8 +71,20 @@ export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOption
   };
 }
 
+/**
+ * results.json's `run`: the command line and run dir, then one kernel's record as is, or
+ * `kernels` with one entry per kernel (its variant, arch and exit code first).
+ */
+export type RunJson = { command: string; runDir: string } & (Partial<RunRecord> & { kernels?: (Pick<KernelRun, 'variant' | 'arch' | 'exitCode'> & RunRecord)[] });
+
+/** One kernel of several in results.json: variant, arch and exit code, then its record (a variant's record names it <label>/<name>). */
+export function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
+  const { arch, ...record } = r.record;
+  return { variant: r.variant, arch, exitCode: r.exitCode, ...record };
+}
+
 /** results.json of a run that ended without results: an error, or Ctrl-C (with the stage it stopped). */
-export function noResultsJson(meta: Record<string, unknown>, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
+export function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
   return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
 }
 
@@ -80,13 +93,13 @@ export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineSta
   const request = await runRequestFrom(a);
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
-  const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
+  const meta: RunJson = { command: process.argv.slice(2).join(' '), runDir };
   // Ctrl-C still leaves results.json, saying where the run stopped (the exit is 130).
   const undo = onInterrupt((signal) => writeInterrupted(join(runDir, 'results.json'), signal, progress.current, { schema: 1, run: meta, probes: [], findings: [] }));
   try {
     const outcome = await runVariants({ ...request, runDir, ...(stages ? { stages } : {}) }, progress);
     // One kernel: its metadata as is; several: one entry per kernel.
-    Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.meta : { kernels: outcome.runs.map((r) => ({ variant: r.variant, arch: r.arch, exitCode: r.exitCode, ...r.meta })) });
+    Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.record : { kernels: outcome.runs.map(kernelEntry) });
     progress.clearLive();
     const color = Boolean(process.stdout.isTTY);
     const out = a.json === '-' ? process.stderr : process.stdout;
