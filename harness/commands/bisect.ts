@@ -1,7 +1,7 @@
 // kseries bisect: which patch of a series (or commit of a range) changes what a probe sees.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { formatBisectResult, formatRangeResult } from '../bisect/format.ts';
 import { bisectRange, parseCommitRange } from '../bisect/git-bisect.ts';
 import { commandJudge, verdictObservation, type Judge } from '../bisect/judge.ts';
@@ -15,11 +15,11 @@ import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { writeInterrupted } from './report.ts';
+import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
 import { archForAbi } from '../model/arch.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, outOption, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments, checkProbes } from './validate.ts';
@@ -29,8 +29,8 @@ function builder(y: Argv) {
     .option('probe', { type: 'string', group: 'Bisect:', describe: 'probe to watch, NAME[:ABI] (ABI default compat)' })
     .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
     .option('repeat', countOption('repeat', 'observe each step K times; disagreeing steps are reported flaky', { default: 1, group: 'Bisect:' }))
-    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per step)' })
-    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "write the result as JSON to FILE ('-' for stdout)" });
+    .option('out', outOption('run directory (one subdirectory per step)', 'Output:'))
+    .option('json', jsonOption("write the result as JSON to FILE ('-' for stdout)", 'Output:'));
 }
 
 type BisectArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
@@ -69,16 +69,15 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   // Ctrl-C: bisect.json says INTERRUPTED, with the steps decided so far; never a verdict.
   const steps: unknown[] = [];
   onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { steps }));
-  const out = a.json === '-' ? process.stderr : process.stdout;
+  const sink = jsonSink(a.json);
   const finish = async (json: unknown, lines: string[], code: number) => {
     // A step killed by Ctrl-C may look like a skip; whatever was concluded from it is not kept.
     if (wasInterrupted()) return ExitCode.INTERRUPTED;
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
-    out.write(lines.join('\n') + '\n');
-    const text = JSON.stringify(json, null, 2) + '\n';
+    sink.screen.write(lines.join('\n') + '\n');
+    const text = jsonText(json);
     await writeFile(join(runDir, 'bisect.json'), text);
-    if (a.json === '-') process.stdout.write(text);
-    else if (a.json) await writeFile(a.json, text);
+    await sink.write(text);
     return code;
   };
 
@@ -150,11 +149,4 @@ function sideBySide(r: PrefixSearchResult): string[] {
   ];
 }
 
-export const bisectCommand: CommandModule = {
-  command: 'bisect',
-  describe: 'find the patch of a series (or commit of a range) that changes a probe result',
-  builder,
-  handler: async (a) => {
-    process.exitCode = await bisectHandler(a as unknown as BisectArgs);
-  },
-};
+export const bisectCommand = exitCodeCommand('bisect', 'find the patch of a series (or commit of a range) that changes a probe result', builder, bisectHandler);

@@ -3,7 +3,7 @@
 // probe once per boot, cached builds reused.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { planClaims } from '../claims/plan.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
@@ -17,9 +17,9 @@ import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
 import { KseriesError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { writeInterrupted } from './report.ts';
+import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, jsonOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
@@ -28,8 +28,8 @@ function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' })
     .option('only', repeatable('decide only this claim id', 'Claims:'))
-    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per variant)' })
-    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir" })
+    .option('out', outOption('run directory (one subdirectory per variant)', 'Output:'))
+    .option('json', jsonOption("claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir", 'Output:'))
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' });
 }
 
@@ -107,14 +107,14 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const counts = countVerdicts(evaluations);
   const code = claimsExitCode(counts);
   const markdown = formatMarkdownReport(evaluations, claims, context);
-  const json = JSON.stringify(toClaimsJson(evaluations, claims, context), null, 2) + '\n';
+  const json = jsonText(toClaimsJson(evaluations, claims, context));
   await writeFile(join(runDir, 'claims.md'), markdown);
   await writeFile(join(runDir, 'claims.json'), json);
   if (a.markdown) await writeFile(a.markdown, markdown);
-  if (a.json === '-') process.stdout.write(json);
-  else if (a.json) await writeFile(a.json, json);
+  const sink = jsonSink(a.json);
+  await sink.write(json);
   progress.clearLive();
-  const out = a.json === '-' ? process.stderr : process.stdout;
+  const out = sink.screen;
   for (const e of evaluations) if (e.verdict !== 'confirmed' && e.verdict !== 'refuted') out.write(formatEvaluation(e).join('\n') + '\n');
   out.write(['', `claims on ${profile.name} (${context.kernelVersion}):`, ...formatVerdictTable(evaluations, claims)].join('\n') + '\n');
   out.write(`reports: ${join(runDir, 'claims.md')} and claims.json · ${formatDuration(Date.now() - t0)} · exit ${code}\n`);
@@ -148,11 +148,4 @@ async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[]):
   };
 }
 
-export const claimsCommand: CommandModule = {
-  command: 'claims <profile>',
-  describe: "decide a profile's review claims: confirmed, refuted, inconclusive or infra-error, with evidence",
-  builder,
-  handler: async (a) => {
-    process.exitCode = await claimsHandler(a as unknown as ClaimsArgs);
-  },
-};
+export const claimsCommand = exitCodeCommand('claims <profile>', "decide a profile's review claims: confirmed, refuted, inconclusive or infra-error, with evidence", builder, claimsHandler);

@@ -1,7 +1,7 @@
 // Option groups shared by the commands that build and boot a kernel.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { defaultCacheRoot } from '../cache/store.ts';
 import { parseKconfigArg } from '../kernel/kconfig.ts';
 import type { TreeSpec } from '../kernel/tree.ts';
@@ -127,6 +127,31 @@ export function seriesOptions<T>(y: Argv<T>) {
     .option('range', { type: 'string', group: 'Series:', describe: "commits A..B of the tree's history, re-applied onto A" })
     .option('base', { type: 'string', group: 'Series:', describe: 'revision of --tree to apply onto (default HEAD)' })
     .option('allow-misplaced', { type: 'boolean', default: false, group: 'Series:', describe: 'accept fuzzed hunks that land in another function' });
+}
+
+/** --out DIR: where the command's artefacts go. */
+export function outOption(describe: string, group?: string) {
+  return { type: 'string' as const, describe, ...(group ? { group } : {}) };
+}
+
+/** --json FILE or '-' (stdout): see jsonSink in output.ts. */
+export function jsonOption(describe: string, group?: string) {
+  return { type: 'string' as const, nargs: 1, describe, ...(group ? { group } : {}) };
+}
+
+/**
+ * A command whose handler returns its exit code. The builder is typed by the command
+ * (its arguments are the handler's), the root only registers it.
+ */
+export function exitCodeCommand<A>(command: string, describe: string, builder: (y: Argv) => Argv<unknown>, handler: (a: A) => Promise<number>): CommandModule {
+  return {
+    command,
+    describe,
+    builder,
+    handler: async (a) => {
+      process.exitCode = await handler(a as unknown as A);
+    },
+  };
 }
 
 /** --profile takes a directory, or the name of one shipped under patches/. */

@@ -1,7 +1,7 @@
 // kseries run: build the kernel, boot it with the probes, report KTAP results.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { listProbes } from '../image/guest.ts';
 import { planInitramfs } from '../image/initramfs.ts';
 import { ExitCode, type Status } from '../model/results.ts';
@@ -13,10 +13,10 @@ import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
-import { writeInterrupted, writeResults } from './report.ts';
+import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
 
@@ -27,8 +27,8 @@ function builder(y: Argv) {
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
     .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
-    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (default ./runs/<time>)' })
-    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "also write results JSON to FILE ('-' for stdout)" });
+    .option('out', outOption('run directory (default ./runs/<time>)', 'Output:'))
+    .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'));
 }
 
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
@@ -88,7 +88,7 @@ export function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode:
   return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
 }
 
-export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
+export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const request = await runRequestFrom(a);
   const runDir = await createRunDir(a.out);
@@ -102,7 +102,7 @@ export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineSta
     Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.record : { kernels: outcome.runs.map(kernelEntry) });
     progress.clearLive();
     const color = Boolean(process.stdout.isTTY);
-    const out = a.json === '-' ? process.stderr : process.stdout;
+    const out = jsonSink(a.json).screen;
     for (const r of outcome.runs) {
       if (outcome.runs.length > 1) out.write(`\n== ${r.variant} on ${r.arch} (${r.runDir})\n`);
       out.write(formatResultTable(r.result, { color }).join('\n') + '\n');
@@ -118,7 +118,7 @@ export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineSta
     // Every failure still leaves results.json (with the error) beside the logs.
     const code = e instanceof KseriesError ? e.exitCode : ExitCode.INFRA;
     const json = noResultsJson(meta, code === ExitCode.USAGE ? 'USAGE' : 'INFRA', code, (e as Error).message);
-    await writeFile(join(runDir, 'results.json'), JSON.stringify(json, null, 2) + '\n').catch(() => undefined);
+    await writeFile(join(runDir, 'results.json'), jsonText(json)).catch(() => undefined);
     throw e;
   } finally {
     undo();
@@ -136,11 +136,4 @@ function sumStages(stages: readonly Stage[]): Stage[] {
   return out;
 }
 
-export const runCommand: CommandModule = {
-  command: 'run',
-  describe: 'build a kernel, boot it in QEMU with the probes, and report',
-  builder,
-  handler: async (a) => {
-    process.exitCode = await runCommandHandler(a as unknown as RunArgs);
-  },
-};
+export const runCommandModule = exitCodeCommand('run', 'build a kernel, boot it in QEMU with the probes, and report', builder, (a: RunArgs) => runHandler(a));
