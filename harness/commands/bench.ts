@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { BENCH_ROWS, runBench, type BenchRow } from '../bench/bench.ts';
+import { BENCH_ROWS, runBench, type BenchRow } from '../bench/measure.ts';
 import { X86_64 } from '../model/arch.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
-import { planClaims } from '../claims/plan.ts';
+import { planClaims } from '../claims/claim-plan.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
