@@ -65,7 +65,7 @@ const probesOf = (results: ClaimResults, r: ProbeRef): ProbeResult[] =>
   variantOutcome(results, r.variant)?.result?.probes.filter((p) => p.probe === r.probe && p.abi === r.abi) ?? [];
 
 /** "errno=NN" values in a case's diagnostics, in order. */
-export function errnosOf(c: ProbeCase): number[] {
+function errnosOf(c: ProbeCase): number[] {
   return c.diagnostics.flatMap((l) => [...l.matchAll(/\berrno=(\d+)/g)].map((m) => Number(m[1])));
 }
 

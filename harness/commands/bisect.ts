@@ -39,7 +39,7 @@ function exitFor(status: string): number {
   return status === 'found' ? 0 : status === 'infra' ? ExitCode.INFRA : 1;
 }
 
-export async function bisectHandler(a: BisectArgs): Promise<number> {
+async function bisectHandler(a: BisectArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   if (!a.probe === !a.run) throw usageError('give exactly one of --probe NAME[:ABI] and --run CMD');

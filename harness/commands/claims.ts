@@ -40,14 +40,14 @@ type ClaimsArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builde
  * against its recorded expectation; 3 a variant could not be built or booted (infra-error);
  * 5 a claim stayed inconclusive (a probe skipped, flaky, or crashed).
  */
-export function claimsExitCode(counts: ReturnType<typeof countVerdicts>): number {
+function claimsExitCode(counts: ReturnType<typeof countVerdicts>): number {
   if (counts.unexpected > 0) return 1;
   if (counts['infra-error'] > 0) return 3;
   if (counts.inconclusive > 0) return 5;
   return 0;
 }
 
-export async function claimsHandler(a: ClaimsArgs): Promise<number> {
+async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile = await loadProfile(profilePath(a.profile));

@@ -7,9 +7,8 @@ import { parseKconfigArg } from '../kernel/kconfig.ts';
 import type { TreeSpec } from '../kernel/tree.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { usageError } from '../util/errors.ts';
-import { PACKAGE_ROOT, PATCHES_DIR } from '../util/paths.ts';
+import { PATCHES_DIR } from '../util/paths.ts';
 
-export const REPO_DIR = PACKAGE_ROOT;
 export const BASE_FRAGMENTS_DIR = join(PATCHES_DIR, 'base');
 
 /** A flag that may be repeated, one value each time (yargs arrays would swallow positionals). */
@@ -101,7 +100,7 @@ export function configOptions<T>(y: Argv<T>) {
     .option('jobs', { alias: 'j', ...countOption('jobs', 'make -j (default: number of cores)', { group: 'Config:' }) });
 }
 
-export function parseKconfigArgs(args: string[]): [string, string][] {
+function parseKconfigArgs(args: string[]): [string, string][] {
   return args.map((a) => {
     try {
       return parseKconfigArg(a);

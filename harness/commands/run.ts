@@ -34,7 +34,7 @@ function builder(y: Argv) {
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
 
 /** Every input checked and turned into the typed request, before anything is created or built. */
-export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
+async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
   const profile = await profileFrom(a);
   const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? [...DEFAULT_ABIS]);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
@@ -78,13 +78,13 @@ export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOption
 export type RunJson = { command: string; runDir: string } & (Partial<RunRecord> & { kernels?: (Pick<KernelRun, 'variant' | 'arch' | 'exitCode'> & RunRecord)[] });
 
 /** One kernel of several in results.json: variant, arch and exit code, then its record (a variant's record names it <label>/<name>). */
-export function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
+function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
   const { arch, ...record } = r.record;
   return { variant: r.variant, arch, exitCode: r.exitCode, ...record };
 }
 
 /** results.json of a run that ended without results: an error, or Ctrl-C (with the stage it stopped). */
-export function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
+function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
   return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
 }
 

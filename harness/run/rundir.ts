@@ -6,7 +6,7 @@ import { DEBIAN_SOURCE_TARBALL, type SourceTree, type TreeSpec } from '../kernel
 import { infraError } from '../util/errors.ts';
 import { runCommand, shellQuote, type CommandRunner } from '../util/proc.ts';
 
-export function defaultRunDir(cwd = process.cwd(), now = new Date()): string {
+function defaultRunDir(cwd = process.cwd(), now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return join(cwd, 'runs', `${stamp}-${process.pid}`);
 }
