@@ -1,7 +1,8 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandJudge, judgeTester, verdictForExit, verdictObservation } from '../harness/bisect/judge.ts';
+import { commandJudge, judgeTester, observationJudge, verdictForExit, verdictObservation } from '../harness/bisect/judge.ts';
+import type { StepObservation } from '../harness/bisect/search.ts';
 import { searchPrefixes } from '../harness/bisect/search.ts';
 import { removeTempDirs, tempDir } from './fixtures/bisect/repo.ts';
 
@@ -73,4 +74,23 @@ t.test('the same command judge drives a prefix search: the caller applies the pr
   t.same(applied, [0, 6, 3, 4, 5], 'ends, middle 3 (exit 125: skipped), its neighbour 4, then 5');
   t.equal(res.baseValue, 'good');
   t.equal(res.steps.find((s) => s.k === 3)?.decided, 'skip');
+});
+
+t.test('observationJudge: the first value seen (the good end) is good, any other bad; skips and infra pass through', async (t) => {
+  const seen: Record<string, StepObservation> = {
+    g: { kind: 'value', value: 'PASS:setup=PASS' },
+    b: { kind: 'value', value: 'FAIL:setup=FAIL' },
+    c: { kind: 'value', value: 'CRASH (probe did not report)' },
+    s: { kind: 'skip', reason: 'build failed' },
+    i: { kind: 'infra', reason: 'qemu missing' },
+  };
+  const asked: string[] = [];
+  const judge = observationJudge(async (commit) => (asked.push(commit), seen[commit]!));
+  t.equal(await judge('s'), 'skip', 'a skip sets no reference');
+  t.equal(await judge('g'), 'good', 'the first value is the reference');
+  t.equal(await judge('b'), 'bad');
+  t.equal(await judge('c'), 'bad', 'another value is bad too: the question is "a change"');
+  t.equal(await judge('g'), 'good');
+  t.same(await judge('i'), { infra: 'qemu missing' });
+  t.same(asked, ['s', 'g', 'b', 'c', 'g', 'i']);
 });

@@ -62,7 +62,7 @@ async function build(store: CacheStore, tree: SourceTree, runDir: string) {
   let objects = 0;
   const logs: string[] = [];
   const r = await buildKernel({
-    tree, arch: X86_64, requested: new Map(), patchesId: '', store, logPath: join(runDir, 'build.log'),
+    tree, arch: X86_64, requested: new Map(), store, logPath: join(runDir, 'build.log'),
     jobs: 1, onObjects: (n) => (objects = n), log: (m) => logs.push(m),
   });
   return { r, objects, logs };

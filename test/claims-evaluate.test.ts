@@ -1,5 +1,5 @@
 import t from 'tap';
-import { caseKey, decidingLines, evaluateClaim, evaluateClaims, flakyKey } from '../harness/claims/evaluate.ts';
+import { caseKey, claimLines, evaluateClaim, evaluateClaims, flakyKey } from '../harness/claims/evaluate.ts';
 import { caseIn, loadFixtureClaims, mkClaim, probeIn, ref, results } from './fixtures/claims/helpers.ts';
 
 const setupCase = (variant: string, abi: string, kase: string) => ref(variant, abi, 'io_uring_setup', kase);
@@ -242,8 +242,8 @@ t.test('an infrastructure failure of a referenced variant is infra-error, whatev
 
 t.test('deciding lines: regex, then errno, then ret=, then the last lines', async (t) => {
   const diags = ['a: io_uring_setup(entries=8)', 'a: ret=3', 'a: sq_entries=8', 'b: ret=-1 errno=22 EINVAL (Invalid argument)'];
-  t.same(decidingLines(diags, [/sq_entries/]), ['a: sq_entries=8']);
-  t.same(decidingLines(diags), ['b: ret=-1 errno=22 EINVAL (Invalid argument)']);
-  t.same(decidingLines(diags.slice(0, 3)), ['a: ret=3']);
-  t.same(decidingLines(['1', '2', '3', '4']), ['2', '3', '4']);
+  t.same(claimLines(diags, [/sq_entries/]), ['a: sq_entries=8']);
+  t.same(claimLines(diags), ['b: ret=-1 errno=22 EINVAL (Invalid argument)']);
+  t.same(claimLines(diags.slice(0, 3)), ['a: ret=3']);
+  t.same(claimLines(['1', '2', '3', '4']), ['2', '3', '4']);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { planClaims } from '../harness/claims/plan.ts';
+import { planClaims } from '../harness/claims/claim-plan.ts';
 import { claimProbeNames, parseClaim } from '../harness/claims/spec.ts';
 import { PROBES, VARIANTS, loadFixtureClaims, mkClaim, ref } from './fixtures/claims/helpers.ts';
 

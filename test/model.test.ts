@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ALL_ABIS, ARCHES, DEFAULT_ABIS, archForAbi } from '../harness/model/arch.ts';
-import { fingerprint } from '../harness/model/results.ts';
+import { decidingLines, fingerprint } from '../harness/model/results.ts';
+import { evidenceOf } from '../harness/bisect/kernel-tester.ts';
 
 t.test('the ABI lists come from the arch data', async (t) => {
   t.same([...ALL_ABIS].sort(), ['compat', 'native32', 'native64']);
@@ -18,4 +19,21 @@ t.test('fingerprint: the status and every case, nothing else', async (t) => {
   t.equal(fingerprint(p('PASS', 'PASS', 'ret=1')), 'PASS a=PASS');
   t.equal(fingerprint(p('PASS', 'PASS', 'ret=1')), fingerprint(p('PASS', 'PASS', 'ret=2')), 'diagnostics do not count');
   t.not(fingerprint(p('FAIL', 'FAIL', '')), fingerprint(p('FAIL', 'PASS', '')), 'a case status does');
+});
+
+t.test('decidingLines: the first tier that matches, at most max lines, else the first or last lines', async (t) => {
+  const d = ['setup(entries=8)', 'ret=3', 'errno=EINVAL', 'data differ at 4', 'ret=-1'];
+  t.same(decidingLines(d, [[/identical|differ/], [/errno=/]], { max: 1, fallback: 'first' }), ['data differ at 4']);
+  t.same(decidingLines(d, [[/nope/, /ret=/]], { max: 3, fallback: 'last' }), ['ret=3', 'ret=-1'], 'any pattern of a tier');
+  t.same(decidingLines(d, [[/nope/]], { max: 1, fallback: 'first' }), ['setup(entries=8)']);
+  t.same(decidingLines(d, [[/nope/]], { max: 2, fallback: 'last' }), ['data differ at 4', 'ret=-1']);
+  t.same(decidingLines([], [[/x/]], { max: 1, fallback: 'first' }), []);
+});
+
+t.test("bisect evidence: each case's one deciding line (comparison, errno=, ret=, else the first)", async (t) => {
+  const c = (name: string, diagnostics: string[]) => ({ name, status: 'FAIL', diagnostics });
+  const p = { probe: 'p', abi: 'compat', status: 'FAIL', cases: [c('a', ['x', 'ret=-1', 'errno=EINVAL']), c('b', ['x', 'y']), c('c', [])], diagnostics: [], findings: [] };
+  const e = evidenceOf(p as never, '/run', true);
+  t.same(e.cases.map((x) => x.evidence), ['errno=EINVAL', 'x', '']);
+  t.equal(e.buildCacheHit, true);
 });

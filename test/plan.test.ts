@@ -1,5 +1,5 @@
 import t from 'tap';
-import { execId, formatPlan, splitCommand } from '../harness/image/plan.ts';
+import { execId, formatPlan, splitCommand } from '../harness/image/init-plan.ts';
 
 t.test('splitCommand handles quotes and escapes like a shell would for words', async (t) => {
   t.same(splitCommand('a "b c" d\'e\''), ['a', 'b c', 'de']);

@@ -1,5 +1,6 @@
 // Terminal lines for bisect results. Kept apart from the searches so they
 // stay pure; callers print the lines however they print everything else.
+import type { PatchList } from '../variant/patches.ts';
 import type { RangeBisectResult } from './git-bisect.ts';
 import type { PrefixSearchResult, StepRecord } from './search.ts';
 
@@ -97,4 +98,36 @@ export function formatRangeResult(result: RangeBisectResult): string[] {
     }
   }
   return lines;
+}
+
+/** Names prefix k of a patch list: the base, or patch k with its number, title and Message-ID. */
+export function prefixNamer(list: PatchList): (k: number) => string {
+  return (k) => {
+    if (k === 0) return 'the base';
+    const p = list.patches[k - 1]!;
+    return `patch ${p.index}/${p.total ?? list.patches.length} "${p.title}" <${p.message.messageId}>`;
+  };
+}
+
+type EvidenceCase = { name: string; status: string; evidence: string };
+
+/** The cases of a step's evidence (a probe's, see kernel-tester.ts); none for other evidence. */
+function casesOf(evidence: unknown): EvidenceCase[] {
+  const cases = (evidence as { cases?: unknown } | undefined)?.cases;
+  return Array.isArray(cases) ? (cases as EvidenceCase[]) : [];
+}
+
+/** The probe's evidence at the last good and the first bad step, next to each other (none without both steps or any cases). */
+export function sideBySide(r: PrefixSearchResult): string[] {
+  if (!r.lastGood || !r.firstBadStep) return [];
+  const good = casesOf(r.lastGood.evidence);
+  const bad = casesOf(r.firstBadStep.evidence);
+  if (good.length === 0 && bad.length === 0) return [];
+  const names = [...new Set([...good, ...bad].map((c) => c.name))];
+  const cell = (c?: { status: string; evidence: string }) => (c ? `${c.status} ${c.evidence}`.slice(0, 60) : '-');
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    `evidence: last good (prefix ${r.lastGood.k}) | first bad (prefix ${r.firstBadStep.k})`,
+    ...names.map((n) => `  ${n.padEnd(w)}  ${cell(good.find((c) => c.name === n)).padEnd(60)} | ${cell(bad.find((c) => c.name === n))}`),
+  ];
 }

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { infraError, KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
 import { GIT_SAFE_CONFIG, gitFailure, identityEnv, KSERIES_IDENTITY } from '../series/worktree.ts';
-import type { Judge, Verdict } from './judge.ts';
+import type { Judge, StepVerdict } from './judge.ts';
 
 
 export interface RangeBisectRequest {
@@ -144,7 +144,7 @@ async function originalHead(run: CommandRunner, dir: string): Promise<{ rev: str
   return { rev: (await gitOk(run, dir, ['rev-parse', 'HEAD'])).trim(), detached: true };
 }
 
-const verdictName = (v: Verdict): RangeStep['verdict'] => (typeof v === 'string' ? v : 'infra');
+const verdictName = (v: StepVerdict): RangeStep['verdict'] => (typeof v === 'string' ? v : 'infra');
 
 /**
  * Bisect GOOD..BAD with `judge`. Throws a usage error (exit 2) when the
@@ -195,7 +195,7 @@ export async function bisectRange(req: RangeBisectRequest): Promise<RangeBisectR
   });
 
   /** Judge the commit checked out now and record it. */
-  const judgeHead = async (end?: 'good' | 'bad'): Promise<{ sha: string; verdict: Verdict }> => {
+  const judgeHead = async (end?: 'good' | 'bad'): Promise<{ sha: string; verdict: StepVerdict }> => {
     const sha = (await gitOk(run, dir, ['rev-parse', 'HEAD'])).trim();
     const subject = await subjectOf(sha);
     req.log?.(`testing ${sha.slice(0, 12)} ${subject}`);

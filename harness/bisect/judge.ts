@@ -6,17 +6,17 @@ import type { Options } from 'execa';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 import type { StepObservation, Tester } from './search.ts';
 
-export type Verdict = 'good' | 'bad' | 'skip' | { infra: string };
+export type StepVerdict = 'good' | 'bad' | 'skip' | { infra: string };
 
 /** Judges the tree checked out at `commit` (commit is informational: the judge looks at the checkout). */
-export type Judge = (commit: string) => Promise<Verdict>;
+export type Judge = (commit: string) => Promise<StepVerdict>;
 
 /**
  * `git bisect run`'s convention: 0 good, 125 skip (cannot test), 1-127 bad.
  * Anything else (≥ 128: killed by a signal, or our -1 for "did not run")
  * means the test itself broke, so it must not count either way.
  */
-export function verdictForExit(exitCode: number): Verdict {
+export function verdictForExit(exitCode: number): StepVerdict {
   if (exitCode === 0) return 'good';
   if (exitCode === 125) return 'skip';
   if (exitCode >= 1 && exitCode <= 127) return 'bad';
@@ -51,10 +51,26 @@ export function commandJudge(cmd: string, cwd: string, opts: CommandJudgeOptions
 }
 
 /** A judge's verdict as a prefix-search observation: the verdict itself is the value compared with the base. */
-export function verdictObservation(v: Verdict): StepObservation {
+export function verdictObservation(v: StepVerdict): StepObservation {
   if (typeof v !== 'string') return { kind: 'infra', reason: v.infra };
   if (v === 'skip') return { kind: 'skip', reason: 'the test command could not test this prefix (exit 125)' };
   return { kind: 'value', value: v };
+}
+
+/**
+ * A judge from observations of the tree at each commit (a probe's value): git bisect checks the
+ * GOOD end first, so the first value observed is what "good" looks like and any other is bad.
+ * An observation that could not be made (a build failure) is a skip.
+ */
+export function observationJudge(observe: (commit: string) => Promise<StepObservation>): Judge {
+  let reference: string | undefined;
+  return async (commit) => {
+    const o = await observe(commit);
+    if (o.kind === 'skip') return 'skip';
+    if (o.kind === 'infra') return { infra: o.reason };
+    reference ??= o.value;
+    return o.value === reference ? 'good' : 'bad';
+  };
 }
 
 /**

@@ -2,14 +2,18 @@
 // prefix of a series (or a commit), by building and booting it. A build
 // failure is a skip; any other infrastructure error stops the search.
 import { join } from 'node:path';
-import type { TreeSpec } from '../kernel/tree.ts';
+import type { CacheStore } from '../cache/store.ts';
+import type { SourceTree, TreeSpec } from '../kernel/tree.ts';
 import type { ProbeResult } from '../model/results.ts';
-import { fingerprint } from '../model/results.ts';
-import { runPipeline, type RunOptions, type VariantPlan } from '../run/pipeline.ts';
+import { decidingLines, fingerprint } from '../model/results.ts';
+import { runPipeline, type RunOptions } from '../run/pipeline.ts';
 import type { Progress } from '../run/progress.ts';
 import { archForAbi } from '../model/arch.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import type { PatchList } from '../variant/patches.ts';
+import type { VariantPlan } from '../variant/plan.ts';
+import { withVariantCheckout } from '../variant/checkout.ts';
+import { commandJudge, verdictObservation } from './judge.ts';
 import type { StepObservation, Tester } from './search.ts';
 
 /** "io_uring_setup:compat" → probe and ABI (compat by default). */
@@ -27,19 +31,14 @@ export interface ProbeEvidence {
   buildCacheHit: boolean;
 }
 
-/** The line that decides a case: a data comparison, else an errno, else a return value. */
-export function decidingLine(diagnostics: readonly string[]): string {
-  for (const re of [/identical|differ/, /errno=/, /ret=/]) {
-    const hit = diagnostics.find((d) => re.test(d));
-    if (hit) return hit;
-  }
-  return diagnostics[0] ?? '';
-}
+/** The line that decides a case: a data comparison, else an errno, else a return value, else the first. */
+const stepLine = (diagnostics: readonly string[]): string =>
+  decidingLines(diagnostics, [[/identical|differ/], [/errno=/], [/ret=/]], { max: 1, fallback: 'first' })[0] ?? '';
 
 export function evidenceOf(p: ProbeResult, runDir: string, buildCacheHit: boolean): ProbeEvidence {
   return {
     status: p.status,
-    cases: p.cases.map((c) => ({ name: c.name, status: c.status, evidence: decidingLine(c.diagnostics) })),
+    cases: p.cases.map((c) => ({ name: c.name, status: c.status, evidence: stepLine(c.diagnostics) })),
     runDir,
     buildCacheHit,
   };
@@ -69,7 +68,7 @@ export async function observeProbe(
     const p = out.result.probes.find((x) => x.probe === spec.probe && x.abi === spec.abi);
     // A crash or hang is an observation too: it is what this prefix does.
     const value = p ? fingerprint(p) : `${out.result.status} (probe did not report)`;
-    return { kind: 'value', value, evidence: p ? evidenceOf(p, runDir, out.meta.buildCacheHit === true) : { status: out.result.status, cases: [], runDir } };
+    return { kind: 'value', value, evidence: p ? evidenceOf(p, runDir, out.record.buildCacheHit) : { status: out.result.status, cases: [], runDir } };
   } catch (e) {
     if (e instanceof KseriesError && e.kind === 'build') return { kind: 'skip', reason: e.message };
     if (e instanceof KseriesError && e.exitCode === 3) return { kind: 'infra', reason: e.message };
@@ -96,5 +95,24 @@ export function prefixTester(
       };
       return observeProbe(o, spec, plan, `prefix-${k}`, progress);
     },
+  };
+}
+
+/**
+ * A tester over the prefixes of a patch list judged by a command (--run): prefix k is applied
+ * in the variant's worktree and `cmd` run there, as git bisect run would.
+ */
+export function commandPrefixTester(
+  cmd: string,
+  o: { tree: SourceTree; store: CacheStore },
+  plan: Omit<VariantPlan, 'patches'>,
+  list: PatchList,
+): Tester {
+  return {
+    observe: (k) =>
+      withVariantCheckout(
+        { tree: o.tree, label: plan.label, variant: `${plan.name}-bisect`, patches: list.patches.slice(0, k), allowMisplaced: plan.allowMisplaced, store: o.store, ...(plan.base ? { base: plan.base } : {}) },
+        async (co) => verdictObservation(await commandJudge(cmd, co.tree.srcDir)(co.head)),
+      ),
   };
 }

@@ -10,8 +10,8 @@
 //   refuted       the observable does not hold
 import { CRASH_KINDS } from '../console/classify.ts';
 import type { ConsoleResult, Finding, ProbeCase, ProbeResult, Status } from '../model/results.ts';
-import { fingerprint } from '../model/results.ts';
-import { refLabel, type CaseStatus, type Claim, type Predicate, type ProbeRef, type ProbeStatus, type Ref, type Verdict } from './spec.ts';
+import { decidingLines, fingerprint } from '../model/results.ts';
+import { refLabel, type CaseStatus, type Claim, type Predicate, type ProbeRef, type ProbeStatus, type Ref, type ClaimVerdict } from './spec.ts';
 
 /** One variant's outcome: its results merged across kernels (compat, native64 and native32 probes). */
 export interface VariantOutcome {
@@ -43,7 +43,7 @@ export interface EvidenceRow {
 
 export interface ClaimEvaluation {
   id: string;
-  verdict: Verdict;
+  verdict: ClaimVerdict;
   /** Set when the claim has `expect` and was decided: true when the verdict differs from it. */
   unexpected?: boolean;
   reason: string;
@@ -59,13 +59,13 @@ export const flakyKey = (r: ProbeRef): string => `${r.variant}/${r.abi}/${r.prob
 
 const MAX_LINES = 3;
 const probeLabel = (r: ProbeRef) => `${r.variant} ${r.probe}:${r.abi}`;
-const outcomeOf = (results: ClaimResults, variant: string): VariantOutcome | undefined =>
+const variantOutcome = (results: ClaimResults, variant: string): VariantOutcome | undefined =>
   Object.hasOwn(results, variant) ? results[variant] : undefined;
 const probesOf = (results: ClaimResults, r: ProbeRef): ProbeResult[] =>
-  outcomeOf(results, r.variant)?.result?.probes.filter((p) => p.probe === r.probe && p.abi === r.abi) ?? [];
+  variantOutcome(results, r.variant)?.result?.probes.filter((p) => p.probe === r.probe && p.abi === r.abi) ?? [];
 
 /** "errno=NN" values in a case's diagnostics, in order. */
-export function errnosOf(c: ProbeCase): number[] {
+function errnosOf(c: ProbeCase): number[] {
   return c.diagnostics.flatMap((l) => [...l.matchAll(/\berrno=(\d+)/g)].map((m) => Number(m[1])));
 }
 
@@ -94,7 +94,7 @@ interface Asked {
 }
 
 function checkRef(results: ClaimResults, r: Ref, asked: Asked, flaky: ReadonlySet<string>): Problem | undefined {
-  const o = outcomeOf(results, r.variant);
+  const o = variantOutcome(results, r.variant);
   if (!o) return { kind: 'inconclusive', text: `variant ${r.variant} was not run` };
   if (o.status === 'infra') return { kind: 'infra', text: `variant ${r.variant}: ${o.reason ?? 'infrastructure failure'}` };
   if (!o.result) return { kind: 'inconclusive', text: `variant ${r.variant} has no console result` };
@@ -264,21 +264,13 @@ function regexesByRef(p: Predicate, out = new Map<string, RegExp[]>()): Map<stri
 }
 
 /** The few lines that decide a case: those the claim's regex matches, else errno lines, else ret= lines, else the last ones. */
-export function decidingLines(diagnostics: readonly string[], regexes: readonly RegExp[] = []): string[] {
-  for (const pick of [
-    (l: string) => regexes.some((re) => re.test(l)),
-    (l: string) => /\berrno=\d/.test(l),
-    (l: string) => /\bret=-?\d/.test(l),
-  ]) {
-    const hit = diagnostics.filter(pick);
-    if (hit.length > 0) return hit.slice(0, MAX_LINES);
-  }
-  return diagnostics.slice(-MAX_LINES);
+export function claimLines(diagnostics: readonly string[], regexes: readonly RegExp[] = []): string[] {
+  return decidingLines(diagnostics, [regexes, [/\berrno=\d/], [/\bret=-?\d/]], { max: MAX_LINES, fallback: 'last' });
 }
 
 function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]): EvidenceRow {
   const row: EvidenceRow = { variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), status: 'MISSING', lines: [], findings: [] };
-  const o = outcomeOf(results, r.variant);
+  const o = variantOutcome(results, r.variant);
   if (!o) return { ...row, reason: 'variant not run' };
   if (o.status === 'infra') return { ...row, status: 'INFRA', reason: o.reason ?? 'infrastructure failure' };
   const p = probesOf(results, r)[0];
@@ -290,11 +282,11 @@ function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]):
     const notPass = p.cases.filter((c) => c.status !== 'PASS');
     row.lines =
       p.cases.length === 0
-        ? decidingLines(p.diagnostics)
+        ? claimLines(p.diagnostics)
         : notPass.length === 0
           ? [`all ${p.cases.length} cases PASS`]
           : notPass.flatMap((c) => {
-              const l = decidingLines(c.diagnostics)[0];
+              const l = claimLines(c.diagnostics)[0];
               return [`${c.name}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`, ...(l !== undefined ? [l] : [])];
             }).slice(0, MAX_LINES + 1);
     return row;
@@ -303,7 +295,7 @@ function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]):
   if (!c) return { ...row, reason: `no case ${r.case} (probe ${p.status}${p.reason ? `: ${p.reason}` : ''})` };
   row.status = c.status;
   if (c.reason) row.reason = c.reason;
-  row.lines = decidingLines(c.diagnostics, regexes);
+  row.lines = claimLines(c.diagnostics, regexes);
   return row;
 }
 
@@ -336,7 +328,7 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
   for (const r of refs) {
     for (const variant of claim.variants) {
       const other = { ...r, variant };
-      if (seen.has(refLabel(other)) || outcomeOf(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;
+      if (seen.has(refLabel(other)) || variantOutcome(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;
       seen.add(refLabel(other));
       evidence.push({ ...evidenceRow(results, other, regexes.get(refLabel(r)) ?? []), context: true });
     }
@@ -345,7 +337,7 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
   const problems: Problem[] = [];
   collectProblems(claim.observable, results, flaky, problems);
   const infra = problems.filter((p) => p.kind === 'infra');
-  let verdict: Verdict;
+  let verdict: ClaimVerdict;
   let reason: string;
   if (infra.length > 0) {
     verdict = 'infra-error';

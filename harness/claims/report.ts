@@ -1,7 +1,7 @@
 // Claim verdicts for people: a terminal table, a Markdown report to paste
 // into a reply on the list, and claims.json. Pure.
 import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
-import type { Claim, Verdict } from './spec.ts';
+import type { Claim, ClaimVerdict } from './spec.ts';
 
 export interface PatchInfo {
   index: number;
@@ -30,7 +30,7 @@ export interface ClaimsReportContext {
 
 export const CLAIMS_SCHEMA = 1;
 
-const VERDICTS: readonly Verdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
+const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
 
 /** https://lore.kernel.org/r/<id>, '@' kept readable as b4 does. */
 export function loreLink(messageId: string): string {
@@ -61,7 +61,7 @@ export function wrap(first: string, text: string, indent: string, width = 100): 
   return out.map((l) => l.trimEnd());
 }
 
-export type VerdictCounts = Record<Verdict, number> & { unexpected: number };
+export type VerdictCounts = Record<ClaimVerdict, number> & { unexpected: number };
 
 export function countVerdicts(evaluations: readonly ClaimEvaluation[]): VerdictCounts {
   const n: VerdictCounts = { confirmed: 0, refuted: 0, inconclusive: 0, 'infra-error': 0, unexpected: 0 };

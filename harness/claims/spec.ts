@@ -14,7 +14,7 @@ import { usageError } from '../util/errors.ts';
 export type CaseStatus = 'PASS' | 'FAIL' | 'SKIP';
 /** Probe-level statuses a predicate may ask for (INFRA is never an observation). */
 export type ProbeStatus = Exclude<Status, 'INFRA'>;
-export type Verdict = 'confirmed' | 'refuted' | 'inconclusive' | 'infra-error';
+export type ClaimVerdict = 'confirmed' | 'refuted' | 'inconclusive' | 'infra-error';
 export type Expectation = 'confirmed' | 'refuted';
 
 export const CASE_STATUSES: readonly CaseStatus[] = ['PASS', 'FAIL', 'SKIP'];

@@ -1,6 +1,5 @@
 // kseries apply: put a series onto a tree as a branch (one commit per patch)
 // and report exactly how each patch went in. No build.
-import { writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
@@ -9,8 +8,10 @@ import { Progress } from '../run/progress.ts';
 import { formatSeriesSummary } from '../series/summary.ts';
 import { usageError } from '../util/errors.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
-import { seriesOptions, treeOptions } from './options.ts';
-import { profileFrom, treeFor, variantPlanFrom, type SeriesArgs } from './series-args.ts';
+import { jsonOption, seriesOptions, treeOptions } from './options.ts';
+import { jsonSink, jsonText } from './output.ts';
+import { profileFrom, treeFor, type SeriesArgs } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 
 type ApplyArgs = SeriesArgs & { messageId?: string; json?: string };
 
@@ -20,7 +21,7 @@ export const applyCommand: CommandModule<object, ApplyArgs> = {
   builder: (y) =>
     seriesOptions(treeOptions(y))
       .positional('message-id', { type: 'string', describe: 'any message of the series (same as --series)' })
-      .option('json', { type: 'string', nargs: 1, describe: "write the apply report as JSON to FILE ('-' for stdout)" }) as never,
+      .option('json', jsonOption("write the apply report as JSON to FILE ('-' for stdout)")) as never,
   handler: async (a) => {
     const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
     const args: ApplyArgs = { ...a, ...(a.messageId ? { series: a.series ?? a.messageId } : {}) };
@@ -30,7 +31,8 @@ export const applyCommand: CommandModule<object, ApplyArgs> = {
     const store = new CacheStore(a.cache);
     const tree = await resolveTree(treeFor(args, profile), { store, log: (m) => progress.stage('tree', m) });
     const { list, base } = await plan.patches(tree);
-    const out = a.json === '-' ? process.stderr : process.stdout;
+    const sink = jsonSink(a.json);
+    const out = sink.screen;
     for (const s of list.series) out.write(formatSeriesSummary(s).join('\n') + '\n');
     const result = await withVariantCheckout(
       {
@@ -48,8 +50,6 @@ export const applyCommand: CommandModule<object, ApplyArgs> = {
     out.write(`applied ${result.reports.length} patch(es) onto ${result.baseCommit.slice(0, 12)}:\n`);
     out.write(formatApplyReport(result.reports).map((l) => `  ${l}`).join('\n') + '\n');
     out.write(`branch ${result.branch} (${result.head.slice(0, 12)}) in ${result.repoDir}\nworktree ${result.tree.srcDir}\n`);
-    const json = JSON.stringify({ branch: result.branch, repo: result.repoDir, base: result.baseCommit, head: result.head, series: list.series.map((s) => ({ revision: s.revision, title: s.title, cover: s.cover?.messageId, total: s.total })), patches: result.reports }, null, 2) + '\n';
-    if (a.json === '-') process.stdout.write(json);
-    else if (a.json) await writeFile(a.json, json);
+    await sink.write(jsonText({ branch: result.branch, repo: result.repoDir, base: result.baseCommit, head: result.head, series: list.series.map((s) => ({ revision: s.revision, title: s.title, cover: s.cover?.messageId, total: s.total })), patches: result.reports }));
   },
 };

@@ -3,13 +3,13 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { BENCH_ROWS, runBench, type BenchRow } from '../bench/bench.ts';
+import { BENCH_ROWS, runBench, type BenchRow } from '../bench/measure.ts';
 import { X86_64 } from '../model/arch.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { usageError } from '../util/errors.ts';
 import { onInterrupt } from '../util/proc.ts';
-import { countOption } from './options.ts';
+import { countOption, outOption } from './options.ts';
 import { defaultCacheRoot } from '../cache/store.ts';
 
 const PREFIX_FILES = ['fs/read_write.c', 'lib/iov_iter.c', 'fs/splice.c', 'mm/process_vm_access.c', 'io_uring/rw.c'];
@@ -23,7 +23,7 @@ export const benchCommand: CommandModule<object, { repeat: number; rows: string;
       .option('rows', { type: 'string', default: BENCH_ROWS.join(','), describe: `figures to measure, comma-separated (the first cold build is always made): ${BENCH_ROWS.join(', ')}` })
       .option('jobs', { alias: 'j', ...countOption('jobs', 'make -j for kseries and the floors (default: number of cores)') })
       .option('scratch', { type: 'string', default: defaultCacheRoot(), defaultDescription: '$XDG_CACHE_HOME/kseries', describe: 'where the scratch dir (private caches, source copy) goes; removed afterwards' })
-      .option('out', { type: 'string', describe: 'where bench.txt and bench.json go' }),
+      .option('out', outOption('where bench.txt and bench.json go')),
   handler: async (a) => {
     const rows = a.rows.split(',').map((s) => s.trim()).filter(Boolean);
     const bad = rows.filter((r) => !(BENCH_ROWS as readonly string[]).includes(r));

@@ -1,11 +1,11 @@
 // kseries bisect: which patch of a series (or commit of a range) changes what a probe sees.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { formatBisectResult, formatRangeResult } from '../bisect/format.ts';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { formatBisectResult, formatRangeResult, prefixNamer, sideBySide } from '../bisect/format.ts';
 import { bisectRange, parseCommitRange } from '../bisect/git-bisect.ts';
-import { commandJudge, verdictObservation, type Judge } from '../bisect/judge.ts';
-import { observeProbe, parseProbeSpec, prefixTester, type StepRunOptions } from '../bisect/kernel-tester.ts';
+import { commandJudge, observationJudge, type Judge } from '../bisect/judge.ts';
+import { commandPrefixTester, observeProbe, parseProbeSpec, prefixTester, type StepRunOptions } from '../bisect/kernel-tester.ts';
 import { searchPrefixes, type PrefixSearchResult, type Tester } from '../bisect/search.ts';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
@@ -15,12 +15,12 @@ import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { writeInterrupted } from './report.ts';
+import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
-import { withVariantCheckout } from '../variant/checkout.ts';
 import { archForAbi } from '../model/arch.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, seriesOptions, treeOptions } from './options.ts';
-import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, outOption, seriesOptions, treeOptions } from './options.ts';
+import { profileFrom, treeFor } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments, checkProbes } from './validate.ts';
 
 function builder(y: Argv) {
@@ -28,8 +28,8 @@ function builder(y: Argv) {
     .option('probe', { type: 'string', group: 'Bisect:', describe: 'probe to watch, NAME[:ABI] (ABI default compat)' })
     .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
     .option('repeat', countOption('repeat', 'observe each step K times; disagreeing steps are reported flaky', { default: 1, group: 'Bisect:' }))
-    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per step)' })
-    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "write the result as JSON to FILE ('-' for stdout)" });
+    .option('out', outOption('run directory (one subdirectory per step)', 'Output:'))
+    .option('json', jsonOption("write the result as JSON to FILE ('-' for stdout)", 'Output:'));
 }
 
 type BisectArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
@@ -39,7 +39,7 @@ function exitFor(status: string): number {
   return status === 'found' ? 0 : status === 'infra' ? ExitCode.INFRA : 1;
 }
 
-export async function bisectHandler(a: BisectArgs): Promise<number> {
+async function bisectHandler(a: BisectArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   if (!a.probe === !a.run) throw usageError('give exactly one of --probe NAME[:ABI] and --run CMD');
@@ -68,16 +68,15 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   // Ctrl-C: bisect.json says INTERRUPTED, with the steps decided so far; never a verdict.
   const steps: unknown[] = [];
   onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { steps }));
-  const out = a.json === '-' ? process.stderr : process.stdout;
+  const sink = jsonSink(a.json);
   const finish = async (json: unknown, lines: string[], code: number) => {
     // A step killed by Ctrl-C may look like a skip; whatever was concluded from it is not kept.
     if (wasInterrupted()) return ExitCode.INTERRUPTED;
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
-    out.write(lines.join('\n') + '\n');
-    const text = JSON.stringify(json, null, 2) + '\n';
+    sink.screen.write(lines.join('\n') + '\n');
+    const text = jsonText(json);
     await writeFile(join(runDir, 'bisect.json'), text);
-    if (a.json === '-') process.stdout.write(text);
-    else if (a.json) await writeFile(a.json, text);
+    await sink.write(text);
     return code;
   };
 
@@ -85,16 +84,8 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     // A range of the tree's own history: drive git bisect in a kseries worktree.
     const { good, bad } = range;
     const worktreeDir = join(store.dir('bisect'), sha256(tree.srcDir).slice(0, 16));
-    let reference: string | undefined;
     const judge: Judge = spec
-      ? async (commit) => {
-          const o = await observeProbe({ ...stepOpts, tree: { kind: 'dir', path: worktreeDir } }, spec, undefined, `commit-${commit.slice(0, 12)}`, progress);
-          if (o.kind === 'skip') return 'skip';
-          if (o.kind === 'infra') return { infra: o.reason };
-          // git bisect checks GOOD first: its observation is what "good" looks like.
-          reference ??= o.value;
-          return o.value === reference ? 'good' : 'bad';
-        }
+      ? observationJudge((commit) => observeProbe({ ...stepOpts, tree: { kind: 'dir', path: worktreeDir } }, spec, undefined, `commit-${commit.slice(0, 12)}`, progress))
       : commandJudge(a.run!, worktreeDir);
     const r = await store.withLock('bisect', sha256(tree.srcDir).slice(0, 16), () =>
       bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => (steps.push(m), progress.stage('bisect', m)) }),
@@ -104,16 +95,7 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
 
   if (!plan || !list) throw usageError('bisect needs a series');
   progress.stage('bisect', `${list.patches.length} patches from ${list.describe}; base and full series first, then at most ${Math.ceil(Math.log2(list.patches.length + 1))} more steps`);
-  const tester: Tester = spec
-    ? prefixTester(stepOpts, spec, plan, list, progress)
-    : {
-        // --run: the command judges each applied prefix in the worktree.
-        observe: (k) =>
-          withVariantCheckout(
-            { tree, label: plan.label, variant: `${plan.name}-bisect`, patches: list.patches.slice(0, k), allowMisplaced: plan.allowMisplaced, store, ...(plan.base ? { base: plan.base } : {}) },
-            async (co) => verdictObservation(await commandJudge(a.run!, co.tree.srcDir)(co.head)),
-          ),
-      };
+  const tester: Tester = spec ? prefixTester(stepOpts, spec, plan, list, progress) : commandPrefixTester(a.run!, { tree, store }, plan, list);
   const result: PrefixSearchResult = await searchPrefixes({
     patches: list.patches.length,
     tester,
@@ -124,36 +106,8 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
     },
   });
   if (result.status === 'infra') throw infraError(`bisection stopped by an infrastructure error at prefix ${result.infraAt}: ${result.reason ?? ''}`);
-  const describe = (k: number) => {
-    if (k === 0) return 'the base';
-    const p = list.patches[k - 1]!;
-    return `patch ${p.index}/${p.total ?? list.patches.length} "${p.title}" <${p.message.messageId}>`;
-  };
-  const lines = formatBisectResult(result, describe);
-  if (result.lastGood && result.firstBadStep) lines.push(...sideBySide(result));
+  const lines = [...formatBisectResult(result, prefixNamer(list)), ...sideBySide(result)];
   return finish({ ...result, patches: list.patches.map((p) => ({ index: p.index, title: p.title, messageId: p.message.messageId })) }, lines, exitFor(result.status));
 }
 
-/** The probe's evidence at the last good and the first bad step, next to each other. */
-function sideBySide(r: PrefixSearchResult): string[] {
-  type Ev = { cases?: { name: string; status: string; evidence: string }[] } | undefined;
-  const good = (r.lastGood!.evidence as Ev)?.cases ?? [];
-  const bad = (r.firstBadStep!.evidence as Ev)?.cases ?? [];
-  if (good.length === 0 && bad.length === 0) return [];
-  const names = [...new Set([...good, ...bad].map((c) => c.name))];
-  const cell = (c?: { status: string; evidence: string }) => (c ? `${c.status} ${c.evidence}`.slice(0, 60) : '-');
-  const w = Math.max(...names.map((n) => n.length));
-  return [
-    `evidence: last good (prefix ${r.lastGood!.k}) | first bad (prefix ${r.firstBadStep!.k})`,
-    ...names.map((n) => `  ${n.padEnd(w)}  ${cell(good.find((c) => c.name === n)).padEnd(60)} | ${cell(bad.find((c) => c.name === n))}`),
-  ];
-}
-
-export const bisectCommand: CommandModule = {
-  command: 'bisect',
-  describe: 'find the patch of a series (or commit of a range) that changes a probe result',
-  builder,
-  handler: async (a) => {
-    process.exitCode = await bisectHandler(a as unknown as BisectArgs);
-  },
-};
+export const bisectCommand = exitCodeCommand('bisect', 'find the patch of a series (or commit of a range) that changes a probe result', builder, bisectHandler);

@@ -3,10 +3,10 @@
 // probe once per boot, cached builds reused.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
-import { planClaims } from '../claims/plan.ts';
-import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext, type PatchInfo } from '../claims/report.ts';
+import { planClaims } from '../claims/claim-plan.ts';
+import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
 import { archForAbi } from '../model/arch.ts';
@@ -17,18 +17,19 @@ import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
 import { KseriesError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { writeInterrupted } from './report.ts';
+import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
-import { treeFor, variantPlanFrom } from './series-args.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, jsonOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { treeFor } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' })
     .option('only', repeatable('decide only this claim id', 'Claims:'))
-    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (one subdirectory per variant)' })
-    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir" })
+    .option('out', outOption('run directory (one subdirectory per variant)', 'Output:'))
+    .option('json', jsonOption("claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir", 'Output:'))
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' });
 }
 
@@ -39,14 +40,14 @@ type ClaimsArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builde
  * against its recorded expectation; 3 a variant could not be built or booted (infra-error);
  * 5 a claim stayed inconclusive (a probe skipped, flaky, or crashed).
  */
-export function claimsExitCode(counts: ReturnType<typeof countVerdicts>): number {
+function claimsExitCode(counts: ReturnType<typeof countVerdicts>): number {
   if (counts.unexpected > 0) return 1;
   if (counts['infra-error'] > 0) return 3;
   if (counts.inconclusive > 0) return 5;
   return 0;
 }
 
-export async function claimsHandler(a: ClaimsArgs): Promise<number> {
+async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile = await loadProfile(profilePath(a.profile));
@@ -106,14 +107,14 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const counts = countVerdicts(evaluations);
   const code = claimsExitCode(counts);
   const markdown = formatMarkdownReport(evaluations, claims, context);
-  const json = JSON.stringify(toClaimsJson(evaluations, claims, context), null, 2) + '\n';
+  const json = jsonText(toClaimsJson(evaluations, claims, context));
   await writeFile(join(runDir, 'claims.md'), markdown);
   await writeFile(join(runDir, 'claims.json'), json);
   if (a.markdown) await writeFile(a.markdown, markdown);
-  if (a.json === '-') process.stdout.write(json);
-  else if (a.json) await writeFile(a.json, json);
+  const sink = jsonSink(a.json);
+  await sink.write(json);
   progress.clearLive();
-  const out = a.json === '-' ? process.stderr : process.stdout;
+  const out = sink.screen;
   for (const e of evaluations) if (e.verdict !== 'confirmed' && e.verdict !== 'refuted') out.write(formatEvaluation(e).join('\n') + '\n');
   out.write(['', `claims on ${profile.name} (${context.kernelVersion}):`, ...formatVerdictTable(evaluations, claims)].join('\n') + '\n');
   out.write(`reports: ${join(runDir, 'claims.md')} and claims.json · ${formatDuration(Date.now() - t0)} · exit ${code}\n`);
@@ -122,36 +123,29 @@ export async function claimsHandler(a: ClaimsArgs): Promise<number> {
 
 /** Environment and provenance for the report, from the runs' metadata. */
 async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[]): Promise<ClaimsReportContext> {
-  const first = runs[0]?.meta ?? {};
+  const first = runs[0]?.record;
   const variants: ClaimsReportContext['variants'] = {};
   for (const r of runs) {
-    const applied = (r.meta.applied ?? []) as (PatchInfo & { messageId: string })[];
+    const applied = r.record.applied ?? [];
     const config = await readFile(join(r.runDir, 'config'), 'utf8').catch(() => '');
     const key = r.arch === 'x86_64' ? r.variant : `${r.variant} (${r.arch})`;
     variants[key] = {
       patches: applied.map((p) => ({ index: p.index, title: p.title, messageId: p.messageId.endsWith('@kseries.invalid') ? '' : p.messageId, patchIdPosted: p.patchIdPosted, patchIdApplied: p.patchIdApplied, method: p.method })),
       configHash: config ? sha256(config).slice(0, 16) : '',
-      buildKey: String(r.meta.buildKey ?? ''),
+      buildKey: r.record.buildKey,
     };
   }
   const argv = process.argv.slice(2).join(' ');
   return {
     profile,
-    kernelVersion: String(first.kernelVersion ?? ''),
-    base: String(first.tree ?? ''),
+    kernelVersion: first?.kernelVersion ?? '',
+    base: first?.tree ?? '',
     variants,
-    compiler: String(first.compiler ?? ''),
-    qemu: String(first.qemu ?? ''),
-    accel: `${String(first.accel ?? '')} (${String(first.accelReason ?? '')})`,
+    compiler: first?.compiler ?? '',
+    qemu: first?.qemu ?? '',
+    accel: `${first?.accel ?? ''} (${first?.accelReason ?? ''})`,
     commands: [`npx kseries ${argv}`, ...runs.map((r) => `${join(r.runDir, 'reproducer.sh')}   # ${r.variant} on ${r.arch}`)],
   };
 }
 
-export const claimsCommand: CommandModule = {
-  command: 'claims <profile>',
-  describe: "decide a profile's review claims: confirmed, refuted, inconclusive or infra-error, with evidence",
-  builder,
-  handler: async (a) => {
-    process.exitCode = await claimsHandler(a as unknown as ClaimsArgs);
-  },
-};
+export const claimsCommand = exitCodeCommand('claims <profile>', "decide a profile's review claims: confirmed, refuted, inconclusive or infra-error, with evidence", builder, claimsHandler);

@@ -1,15 +1,14 @@
 // Option groups shared by the commands that build and boot a kernel.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { defaultCacheRoot } from '../cache/store.ts';
 import { parseKconfigArg } from '../kernel/kconfig.ts';
 import type { TreeSpec } from '../kernel/tree.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { usageError } from '../util/errors.ts';
-import { PACKAGE_ROOT, PATCHES_DIR } from '../util/paths.ts';
+import { PATCHES_DIR } from '../util/paths.ts';
 
-export const REPO_DIR = PACKAGE_ROOT;
 export const BASE_FRAGMENTS_DIR = join(PATCHES_DIR, 'base');
 
 /** A flag that may be repeated, one value each time (yargs arrays would swallow positionals). */
@@ -101,7 +100,7 @@ export function configOptions<T>(y: Argv<T>) {
     .option('jobs', { alias: 'j', ...countOption('jobs', 'make -j (default: number of cores)', { group: 'Config:' }) });
 }
 
-export function parseKconfigArgs(args: string[]): [string, string][] {
+function parseKconfigArgs(args: string[]): [string, string][] {
   return args.map((a) => {
     try {
       return parseKconfigArg(a);
@@ -129,6 +128,31 @@ export function seriesOptions<T>(y: Argv<T>) {
     .option('allow-misplaced', { type: 'boolean', default: false, group: 'Series:', describe: 'accept fuzzed hunks that land in another function' });
 }
 
+/** --out DIR: where the command's artefacts go. */
+export function outOption(describe: string, group?: string) {
+  return { type: 'string' as const, describe, ...(group ? { group } : {}) };
+}
+
+/** --json FILE or '-' (stdout): see jsonSink in output.ts. */
+export function jsonOption(describe: string, group?: string) {
+  return { type: 'string' as const, nargs: 1, describe, ...(group ? { group } : {}) };
+}
+
+/**
+ * A command whose handler returns its exit code. The builder is typed by the command
+ * (its arguments are the handler's), the root only registers it.
+ */
+export function exitCodeCommand<A>(command: string, describe: string, builder: (y: Argv) => Argv<unknown>, handler: (a: A) => Promise<number>): CommandModule {
+  return {
+    command,
+    describe,
+    builder,
+    handler: async (a) => {
+      process.exitCode = await handler(a as unknown as A);
+    },
+  };
+}
+
 /** --profile takes a directory, or the name of one shipped under patches/. */
 export function profilePath(ref: string): string {
   return existsSync(ref) || ref.includes('/') ? ref : join(PATCHES_DIR, ref);
@@ -146,7 +170,6 @@ export function bootOptions<T>(y: Argv<T>) {
 export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined }) {
   return {
     kconfig: parseKconfigArgs(a.kconfig),
-    patchesId: '',
     accel: a.accel as AccelChoice,
     cacheRoot: a.cache,
     probeTimeoutSec: a.probeTimeout,

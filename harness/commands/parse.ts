@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 import { exitCodeFor, parseConsole } from '../console/parse-console.ts';
 import { formatResultTable } from '../report/summary.ts';
 import { usageError } from '../util/errors.ts';
-import { writeResults } from './report.ts';
+import { jsonOption } from './options.ts';
+import { jsonSink, writeResults } from './output.ts';
 
 export const parseCommand: CommandModule<object, { log: string; json?: string }> = {
   command: 'parse <log>',
@@ -12,7 +13,7 @@ export const parseCommand: CommandModule<object, { log: string; json?: string }>
   builder: (y) =>
     y
       .positional('log', { type: 'string', demandOption: true, describe: 'console log file' })
-      .option('json', { type: 'string', nargs: 1, describe: "write results JSON to FILE ('-' for stdout)" }),
+      .option('json', jsonOption("write results JSON to FILE ('-' for stdout)")),
   handler: async (a) => {
     let text: string;
     try {
@@ -22,7 +23,7 @@ export const parseCommand: CommandModule<object, { log: string; json?: string }>
     }
     const result = parseConsole(text);
     const exitCode = exitCodeFor(result);
-    const out = a.json === '-' ? process.stderr : process.stdout;
+    const out = jsonSink(a.json).screen;
     out.write(formatResultTable(result, { color: Boolean(out.isTTY) }).join('\n') + '\n');
     await writeResults(undefined, a.json, result, { source: a.log });
     process.exitCode = exitCode;

@@ -1,21 +1,22 @@
 // kseries run: build the kernel, boot it with the probes, report KTAP results.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { listProbes } from '../image/guest.ts';
 import { planInitramfs } from '../image/initramfs.ts';
 import { ExitCode, type Status } from '../model/results.ts';
 import { formatElapsed, formatResultTable } from '../report/summary.ts';
-import type { PipelineStages, Stage } from '../run/pipeline.ts';
-import { kernelsFor, runVariants, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
+import type { PipelineStages, RunRecord, Stage } from '../run/pipeline.ts';
+import { kernelsFor, runVariants, type KernelRun, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, MAX_ENTRY_TIMEOUT_SEC, repeatable, seriesOptions, treeOptions } from './options.ts';
-import { profileFrom, treeFor, variantPlanFrom } from './series-args.ts';
-import { writeInterrupted, writeResults } from './report.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { profileFrom, treeFor } from './series-args.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
+import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
 
@@ -26,14 +27,14 @@ function builder(y: Argv) {
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
     .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
-    .option('out', { type: 'string', group: 'Output:', describe: 'run directory (default ./runs/<time>)' })
-    .option('json', { type: 'string', nargs: 1, group: 'Output:', describe: "also write results JSON to FILE ('-' for stdout)" });
+    .option('out', outOption('run directory (default ./runs/<time>)', 'Output:'))
+    .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'));
 }
 
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
 
 /** Every input checked and turned into the typed request, before anything is created or built. */
-export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
+async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
   const profile = await profileFrom(a);
   const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? [...DEFAULT_ABIS]);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
@@ -70,26 +71,38 @@ export async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOption
   };
 }
 
+/**
+ * results.json's `run`: the command line and run dir, then one kernel's record as is, or
+ * `kernels` with one entry per kernel (its variant, arch and exit code first).
+ */
+export type RunJson = { command: string; runDir: string } & (Partial<RunRecord> & { kernels?: (Pick<KernelRun, 'variant' | 'arch' | 'exitCode'> & RunRecord)[] });
+
+/** One kernel of several in results.json: variant, arch and exit code, then its record (a variant's record names it <label>/<name>). */
+function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
+  const { arch, ...record } = r.record;
+  return { variant: r.variant, arch, exitCode: r.exitCode, ...record };
+}
+
 /** results.json of a run that ended without results: an error, or Ctrl-C (with the stage it stopped). */
-export function noResultsJson(meta: Record<string, unknown>, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
+function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
   return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
 }
 
-export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
+export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const request = await runRequestFrom(a);
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
-  const meta: Record<string, unknown> = { command: process.argv.slice(2).join(' '), runDir };
+  const meta: RunJson = { command: process.argv.slice(2).join(' '), runDir };
   // Ctrl-C still leaves results.json, saying where the run stopped (the exit is 130).
   const undo = onInterrupt((signal) => writeInterrupted(join(runDir, 'results.json'), signal, progress.current, { schema: 1, run: meta, probes: [], findings: [] }));
   try {
     const outcome = await runVariants({ ...request, runDir, ...(stages ? { stages } : {}) }, progress);
     // One kernel: its metadata as is; several: one entry per kernel.
-    Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.meta : { kernels: outcome.runs.map((r) => ({ variant: r.variant, arch: r.arch, exitCode: r.exitCode, ...r.meta })) });
+    Object.assign(meta, outcome.runs.length === 1 ? outcome.runs[0]!.record : { kernels: outcome.runs.map(kernelEntry) });
     progress.clearLive();
     const color = Boolean(process.stdout.isTTY);
-    const out = a.json === '-' ? process.stderr : process.stdout;
+    const out = jsonSink(a.json).screen;
     for (const r of outcome.runs) {
       if (outcome.runs.length > 1) out.write(`\n== ${r.variant} on ${r.arch} (${r.runDir})\n`);
       out.write(formatResultTable(r.result, { color }).join('\n') + '\n');
@@ -105,7 +118,7 @@ export async function runCommandHandler(a: RunArgs, stages?: Partial<PipelineSta
     // Every failure still leaves results.json (with the error) beside the logs.
     const code = e instanceof KseriesError ? e.exitCode : ExitCode.INFRA;
     const json = noResultsJson(meta, code === ExitCode.USAGE ? 'USAGE' : 'INFRA', code, (e as Error).message);
-    await writeFile(join(runDir, 'results.json'), JSON.stringify(json, null, 2) + '\n').catch(() => undefined);
+    await writeFile(join(runDir, 'results.json'), jsonText(json)).catch(() => undefined);
     throw e;
   } finally {
     undo();
@@ -123,11 +136,4 @@ function sumStages(stages: readonly Stage[]): Stage[] {
   return out;
 }
 
-export const runCommand: CommandModule = {
-  command: 'run',
-  describe: 'build a kernel, boot it in QEMU with the probes, and report',
-  builder,
-  handler: async (a) => {
-    process.exitCode = await runCommandHandler(a as unknown as RunArgs);
-  },
-};
+export const runCommandModule = exitCodeCommand('run', 'build a kernel, boot it in QEMU with the probes, and report', builder, (a: RunArgs) => runHandler(a));

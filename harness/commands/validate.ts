@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { listProbes } from '../image/guest.ts';
 import { parseAdd, type UserAdd } from '../image/initramfs.ts';
-import { splitCommand } from '../image/plan.ts';
+import { splitCommand } from '../image/init-plan.ts';
 import { kconfigSyntaxErrors } from '../kernel/kconfig.ts';
 import { usageError } from '../util/errors.ts';
 

@@ -8,7 +8,7 @@ import { usageError } from '../util/errors.ts';
 import { writeCpio, withParents, type CpioEntry } from './cpio.ts';
 import { readExecFormat, type ExecFormat } from './exec-format.ts';
 import { checkPayloads, type GuestExec, type GuestFile } from './payloads.ts';
-import { execId, formatPlan, splitCommand, type PlanEntry } from './plan.ts';
+import { execId, formatPlan, splitCommand, type PlanEntry } from './init-plan.ts';
 
 /** nobody: what "an unprivileged user" means for a probe that asks to run as one. */
 export const UNPRIVILEGED_UID = 65534;

@@ -24,8 +24,6 @@ export interface BuildRequest {
   tree: SourceTree;
   arch: ArchDef;
   requested: Kconfig;
-  /** Identity of the patches applied on top of the tree ('' for none). */
-  patchesId: string;
   store: CacheStore;
   /** Where build.log goes (the run directory). */
   logPath: string;
@@ -51,8 +49,8 @@ export interface BuildResult {
 }
 
 export interface BuildKeyInputs {
+  /** The sources built, patches included (a variant's worktree has its own identity). */
   treeIdentity: string;
-  patchesId: string;
   arch: string;
   requestedConfig: string;
   compiler: string;
@@ -60,7 +58,8 @@ export interface BuildKeyInputs {
 
 /** Pure: the cache key of a build. Any input changing gives a new key. */
 export function buildKey(i: BuildKeyInputs): string {
-  return sha256(RECIPE, i.treeIdentity, i.patchesId, i.arch, i.requestedConfig, i.compiler).slice(0, 24);
+  // '' stands where a separate identity of the patches once went: the keys of existing cache entries stay valid.
+  return sha256(RECIPE, i.treeIdentity, '', i.arch, i.requestedConfig, i.compiler).slice(0, 24);
 }
 
 export async function compilerVersion(run: CommandRunner = runCommand): Promise<string> {
@@ -78,7 +77,6 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
   const requestedText = formatKconfig(req.requested);
   const key = buildKey({
     treeIdentity: req.tree.identity,
-    patchesId: req.patchesId,
     arch: req.arch.name,
     requestedConfig: requestedText,
     compiler,
@@ -141,7 +139,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
       join(tmp, 'entry.json'),
       JSON.stringify(
         {
-          key, tree: req.tree.identity, patches: req.patchesId, arch: req.arch.name, compiler, configMs, buildMs, at: new Date().toISOString(),
+          key, tree: req.tree.identity, patches: '', arch: req.arch.name, compiler, configMs, buildMs, at: new Date().toISOString(),
           family, ...(sourceTree ? { sourceTree } : {}), ...(configInputs !== null ? { configInputs } : {}), ...(seed ? { seededFrom: seed.record.key, seedDistance: seed.distance } : {}),
         },
         null,

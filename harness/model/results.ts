@@ -83,3 +83,21 @@ export interface ConsoleResult {
 export function fingerprint(p: ProbeResult): string {
   return [p.status, ...p.cases.map((c) => `${c.name}=${c.status}`)].join(' ');
 }
+
+/**
+ * The diagnostics that decide a case, for a reviewer: the lines of the first tier any line
+ * matches (a line is in a tier when one of its patterns matches it), at most `max` of them;
+ * when no tier matches, the first or the last `max` lines. Bisect shows one line per case,
+ * claims a few.
+ */
+export function decidingLines(
+  diagnostics: readonly string[],
+  tiers: readonly (readonly RegExp[])[],
+  o: { max: number; fallback: 'first' | 'last' },
+): string[] {
+  for (const tier of tiers) {
+    const hit = diagnostics.filter((l) => tier.some((re) => re.test(l)));
+    if (hit.length > 0) return hit.slice(0, o.max);
+  }
+  return o.fallback === 'first' ? diagnostics.slice(0, o.max) : diagnostics.slice(-o.max);
+}

@@ -1,6 +1,6 @@
 // One run: tree → config+build → guest image → boot → console → results.
 // Each stage is its own module; this file only sequences them and times them.
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacheStore } from '../cache/store.ts';
 import { parseConsole, exitCodeFor } from '../console/parse-console.ts';
@@ -11,8 +11,8 @@ import { requestedConfig } from '../kernel/configure.ts';
 import { resolveTree, type SourceTree, type TreeSpec } from '../kernel/tree.ts';
 import { formatApplyReport } from '../report/apply.ts';
 import { formatSeriesSummary } from '../series/summary.ts';
-import { withVariantCheckout } from '../variant/checkout.ts';
-import type { PatchList } from '../variant/patches.ts';
+import { withVariantCheckout, type VariantCheckout } from '../variant/checkout.ts';
+import { UNPATCHED, type VariantPlan } from '../variant/plan.ts';
 import type { ArchDef } from '../model/arch.ts';
 import type { ConsoleResult } from '../model/results.ts';
 import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
@@ -20,14 +20,7 @@ import { bootKernel, qemuArgv } from '../qemu/runner.ts';
 import { runCommand } from '../util/proc.ts';
 import { Progress } from './progress.ts';
 import { formatDuration } from '../util/duration.ts';
-import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeReproducer } from './rundir.ts';
-
-const UNPATCHED: VariantPlan = {
-  label: 'tree',
-  name: 'base',
-  allowMisplaced: false,
-  patches: async () => ({ list: { patches: [], series: [], describe: 'no patches' } }),
-};
+import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeBuildArtefacts, writeImageArtefacts, writeReproducer } from './rundir.ts';
 
 export interface RunOptions {
   tree: TreeSpec;
@@ -35,7 +28,6 @@ export interface RunOptions {
   /** Config fragment files, merged in order after tinyconfig. */
   fragments: string[];
   kconfig: [string, string][];
-  patchesId: string;
   accel: AccelChoice;
   cacheRoot: string;
   runDir: string;
@@ -65,26 +57,53 @@ export interface PipelineStages {
 }
 const STAGES: PipelineStages = { resolveTree, buildKernel, buildGuest, bootKernel };
 
-export interface VariantPlan {
-  /** Profile or series name, and variant name: the branch is kseries/<label>/<name>. */
-  label: string;
-  name: string;
-  /** Resolved once the tree is known (a --range needs the tree). */
-  patches: (tree: SourceTree) => Promise<{ list: PatchList; base?: string }>;
-  base?: string;
-  allowMisplaced: boolean;
-}
-
 export interface Stage {
   name: string;
   ms: number;
 }
 
+/** The variant's branch as applied (absent for a plain run of a git tree). */
+export interface AppliedVariant {
+  /** <label>/<name> */
+  variant: string;
+  branch: string;
+  baseCommit: string;
+  head: string;
+  applied: VariantCheckout['reports'];
+  /** Identity of the worktree built (the tree's identity with the patches). */
+  sourceIdentity: string;
+}
+
+/**
+ * What one kernel's run was: results.json's `run` (one kernel) or an entry of its
+ * `kernels`. The field names and their order are results.json's; do not rename them.
+ */
+export type RunRecord = {
+  runDir: string;
+  arch: string;
+  cache: string;
+  kernelVersion: string;
+  /** The tree as described to the user, and its identity (cache key input). */
+  tree: string;
+  treeIdentity: string;
+} & Partial<AppliedVariant> & {
+  buildKey: string;
+  buildCacheHit: boolean;
+  compiler: string;
+  accel: string;
+  accelReason: string;
+  /** First line of `qemu --version`. */
+  qemu: string;
+  qemuExit: number | null;
+  qemuStderr?: string;
+  stages: Stage[];
+};
+
 export interface RunOutcome {
   exitCode: number;
   result: ConsoleResult;
   stages: Stage[];
-  meta: Record<string, unknown>;
+  record: RunRecord;
 }
 
 export async function runPipeline(o: RunOptions, progress: Progress): Promise<RunOutcome> {
@@ -100,12 +119,10 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     }
   };
   const store = new CacheStore(o.cacheRoot, { onWait: (line) => progress.stage('cache', line), onNote: (line) => progress.stage('cache', line) });
-  const meta: Record<string, unknown> = { runDir: o.runDir, arch: o.arch.name, cache: o.cacheRoot };
   await mkdir(o.runDir, { recursive: true });
 
   const tree = await timed('tree', () => run.resolveTree(o.tree, { store, log: (m) => progress.stage('tree', m) }));
   progress.stage('tree', `${tree.describe}, Linux ${tree.version}`);
-  Object.assign(meta, { kernelVersion: tree.version, tree: tree.describe, treeIdentity: tree.identity });
 
   const requested = await requestedConfig(o.fragments, o.kconfig);
   let t0 = Date.now();
@@ -116,7 +133,6 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       tree: src,
       arch: o.arch,
       requested,
-      patchesId: '',
       store,
       logPath: join(o.runDir, 'build.log'),
       ...(o.jobs ? { jobs: o.jobs } : {}),
@@ -128,6 +144,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   let buildSrc = tree.srcDir;
   let checkout: { dir: string; commit: string } | undefined;
   let variantCommits: { repoDir: string; baseCommit: string; head: string } | undefined;
+  let applied: AppliedVariant | undefined;
   // A tree without git history is built from its kseries worktree too, even
   // with no patches: then plain runs and every variant compile at one path
   // and share ccache, so only the first build of a tree is cold.
@@ -153,7 +170,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
         stages.push({ name: 'apply', ms: Date.now() - tApply });
         for (const line of formatApplyReport(co.reports)) progress.stage('apply', line);
         progress.stage('apply', `branch ${co.branch} at ${co.head.slice(0, 12)} in ${co.repoDir}`);
-        Object.assign(meta, { variant: `${v.label}/${v.name}`, branch: co.branch, baseCommit: co.baseCommit, head: co.head, applied: co.reports, sourceIdentity: co.tree.identity });
+        applied = { variant: `${v.label}/${v.name}`, branch: co.branch, baseCommit: co.baseCommit, head: co.head, applied: co.reports, sourceIdentity: co.tree.identity };
         buildSrc = co.tree.srcDir;
         checkout = { dir: co.tree.srcDir, commit: co.head };
         variantCommits = { repoDir: co.repoDir, baseCommit: co.baseCommit, head: co.head };
@@ -167,9 +184,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   const buildWall = Date.now() - t0;
   stages.push({ name: 'config', ms: build.configMs }, { name: 'build', ms: Math.max(0, buildWall - build.configMs) });
   progress.stage('build', build.cacheHit ? `cache hit ${build.entryDir}` : `built in ${formatDuration(build.buildMs)} (${build.entryDir})`);
-  Object.assign(meta, { buildKey: build.key, buildCacheHit: build.cacheHit, compiler: build.compiler });
-  await copyFile(build.kernelImage, join(o.runDir, 'bzImage'));
-  await writeFile(join(o.runDir, 'config'), build.configText);
+  await writeBuildArtefacts(o.runDir, build);
 
   const initrd = join(o.runDir, 'initramfs.cpio');
   const image = await timed('image', async () => {
@@ -186,8 +201,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       execTimeoutSec: o.execTimeoutSec,
       adds: o.adds,
     });
-    await writeFile(initrd, fs.cpio);
-    await writeFile(join(o.runDir, 'plan'), fs.planText);
+    await writeImageArtefacts(o.runDir, fs);
     return fs;
   });
   progress.stage('image', `initramfs with ${image.plan.length} plan entries (${(image.cpio.length / 1024).toFixed(0)} KiB)`);
@@ -195,7 +209,6 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   progress.begin('boot');
   const accel = await chooseAccel(o.accel, o.arch.qemuBinary, hostProbe());
   const qemuVersion = (await runCommand(o.arch.qemuBinary, ['--version'])).stdout.split('\n')[0] ?? '';
-  Object.assign(meta, { accel: accel.accel, accelReason: accel.reason, qemu: qemuVersion });
   const bootReq = { arch: o.arch, accel, kernelImage: build.kernelImage, initrd };
   await writeReproducer(o.runDir, {
     srcDir: buildSrc,
@@ -219,13 +232,30 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     }),
   );
   if (boot.hang) progress.stage('boot', `no progress: ${boot.hang === 'silence' ? 'console silent too long' : 'overall timeout'}; QEMU killed`);
-  Object.assign(meta, { qemuExit: boot.exitCode, qemuStderr: boot.stderr.trim() || undefined });
 
   progress.begin('console');
   const consoleText = await readFile(join(o.runDir, 'console.log'), 'utf8');
   // The runner wrote its kill of QEMU into the log: the verdict is the log's alone.
   const result = parseConsole(consoleText);
   const exitCode = exitCodeFor(result);
-  meta.stages = stages;
-  return { exitCode, result, stages, meta };
+  const qemuStderr = boot.stderr.trim();
+  const record: RunRecord = {
+    runDir: o.runDir,
+    arch: o.arch.name,
+    cache: o.cacheRoot,
+    kernelVersion: tree.version,
+    tree: tree.describe,
+    treeIdentity: tree.identity,
+    ...applied,
+    buildKey: build.key,
+    buildCacheHit: build.cacheHit,
+    compiler: build.compiler,
+    accel: accel.accel,
+    accelReason: accel.reason,
+    qemu: qemuVersion,
+    qemuExit: boot.exitCode,
+    ...(qemuStderr ? { qemuStderr } : {}),
+    stages,
+  };
+  return { exitCode, result, stages, record };
 }

@@ -1,6 +1,5 @@
 // Progress for long stages: timestamped stage lines always; on a TTY a live
 // line that rewrites itself, otherwise a plain line now and then.
-import { formatDuration } from '../util/duration.ts';
 
 export interface ProgressSink {
   write(s: string): unknown;

@@ -1,12 +1,12 @@
 // The run directory: every artefact of one run (console.log, build.log,
 // results.json, reproducer.sh, config, bzImage, initramfs.cpio).
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DEBIAN_SOURCE_TARBALL, type SourceTree, type TreeSpec } from '../kernel/tree.ts';
 import { infraError } from '../util/errors.ts';
 import { runCommand, shellQuote, type CommandRunner } from '../util/proc.ts';
 
-export function defaultRunDir(cwd = process.cwd(), now = new Date()): string {
+function defaultRunDir(cwd = process.cwd(), now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return join(cwd, 'runs', `${stamp}-${process.pid}`);
 }
@@ -197,6 +197,20 @@ export async function recordSources(runDir: string, r: SourceRecord, run: Comman
     tree = (await git(r.tree.srcDir, ['rev-parse', 'HEAD^{tree}'])).trim();
   }
   return { base, patches, ...(tree ? { tree } : {}) };
+}
+
+/** The kernel built, and its .config: bzImage and config (reproducer.sh boots and rebuilds from them). */
+export async function writeBuildArtefacts(runDir: string, build: { kernelImage: string; configText: string }): Promise<void> {
+  await copyFile(build.kernelImage, join(runDir, 'bzImage'));
+  await writeFile(join(runDir, 'config'), build.configText);
+}
+
+/** The guest image: initramfs.cpio, and plan (what its init runs). Returns the initramfs path. */
+export async function writeImageArtefacts(runDir: string, image: { cpio: Uint8Array; planText: string }): Promise<string> {
+  const initrd = join(runDir, 'initramfs.cpio');
+  await writeFile(initrd, image.cpio);
+  await writeFile(join(runDir, 'plan'), image.planText);
+  return initrd;
 }
 
 export async function writeReproducer(runDir: string, spec: ReproducerSpec): Promise<string> {

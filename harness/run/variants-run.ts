@@ -7,7 +7,8 @@ import { ARCHES, archForAbi, type ArchDef } from '../model/arch.ts';
 import type { ConsoleResult } from '../model/results.ts';
 import { buildMatrix, mergeResults, type Matrix } from '../report/matrix.ts';
 import { usageError } from '../util/errors.ts';
-import { runPipeline, type RunOptions, type Stage, type VariantPlan } from './pipeline.ts';
+import type { VariantPlan } from '../variant/plan.ts';
+import { runPipeline, type RunOptions, type RunRecord, type Stage } from './pipeline.ts';
 import type { Progress } from './progress.ts';
 
 export interface VariantToRun {
@@ -33,7 +34,8 @@ export interface KernelRun {
   result: ConsoleResult;
   exitCode: number;
   stages: Stage[];
-  meta: Record<string, unknown>;
+  /** The kernel's run record (results.json's run, or one entry of its kernels). */
+  record: RunRecord;
 }
 
 export interface VariantsOutcome {
@@ -81,7 +83,7 @@ export async function runVariants(o: VariantsRunOptions, progress: Progress): Pr
         },
         progress,
       );
-      runs.push({ variant: v.name, arch: k.arch.name, runDir: dir, result: outcome.result, exitCode: outcome.exitCode, stages: outcome.stages, meta: outcome.meta });
+      runs.push({ variant: v.name, arch: k.arch.name, runDir: dir, result: outcome.result, exitCode: outcome.exitCode, stages: outcome.stages, record: outcome.record });
       parts.push(outcome.result);
     }
     perVariant.push({ variant: v.name, result: mergeResults(parts) });

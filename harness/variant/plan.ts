@@ -1,0 +1,77 @@
+// A variant plan: which patches to apply onto a tree, under which branch name
+// (kseries/<label>/<name>), built from the series choice of a command line.
+import { basename } from 'node:path';
+import { CacheStore } from '../cache/store.ts';
+import type { SourceTree } from '../kernel/tree.ts';
+import { findVariant, type Profile } from '../profile/profile.ts';
+import { usageError } from '../util/errors.ts';
+import { directoryPatches, messageIdPatches, rangePatches, variantPatches, type PatchList, type SeriesInputs } from './patches.ts';
+
+export interface VariantPlan {
+  /** Profile or series name, and variant name: the branch is kseries/<label>/<name>. */
+  label: string;
+  name: string;
+  /** Resolved once the tree is known (a --range needs the tree). */
+  patches: (tree: SourceTree) => Promise<{ list: PatchList; base?: string }>;
+  base?: string;
+  allowMisplaced: boolean;
+}
+
+/** The tree with no patches: what a tree without git history is built from (see runPipeline). */
+export const UNPATCHED: VariantPlan = {
+  label: 'tree',
+  name: 'base',
+  allowMisplaced: false,
+  patches: async () => ({ list: { patches: [], series: [], describe: 'no patches' } }),
+};
+
+/** How the patches were named: at most one of variant (of the profile), series, patches and range. */
+export interface SeriesChoice {
+  cache: string;
+  variant?: string;
+  series?: string;
+  revision?: number;
+  select?: string;
+  drop?: number[];
+  mbox: string[];
+  maildir: string[];
+  inbox: string[];
+  lore: boolean;
+  patches?: string;
+  range?: string;
+  base?: string;
+  allowMisplaced: boolean;
+}
+
+/** The variant to apply, or undefined for a plain run. */
+export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan | undefined {
+  const inputs = (): SeriesInputs => ({ mbox: a.mbox, maildir: a.maildir, inbox: a.inbox, lore: a.lore, store: new CacheStore(a.cache) });
+  const chosen = [a.variant && 'profile variant', a.series && '--series', a.patches && '--patches', a.range && '--range'].filter(Boolean);
+  if (chosen.length > 1) throw usageError(`choose one of --variant, --series, --patches and --range (got ${chosen.join(', ')})`);
+  const common = { allowMisplaced: a.allowMisplaced, ...(a.base ? { base: a.base } : {}) };
+  if (profile && a.variant) {
+    const v = findVariant(profile, a.variant);
+    // Even a variant without patches goes through the worktree, so all of a profile's variants
+    // build at one path and share ccache, whether the tree has git history or not.
+    return { label: profile.name, name: v.name, ...common, patches: async () => ({ list: await variantPatches(profile, v, inputs()) }) };
+  }
+  if (a.series) {
+    const opts = { ...(a.revision ? { revision: a.revision } : {}), ...(a.select ? { select: a.select } : {}), ...(a.drop ? { drop: a.drop } : {}) };
+    return { label: a.series.replace(/[<>]/g, '').split('@')[0]!, name: a.revision ? `v${a.revision}` : 'latest', ...common, patches: async () => ({ list: await messageIdPatches(a.series!, opts, inputs()) }) };
+  }
+  if (a.patches) return { label: 'patches', name: basename(a.patches), ...common, patches: async () => ({ list: await directoryPatches(a.patches!) }) };
+  if (a.range) {
+    const range = a.range;
+    return {
+      label: 'range',
+      name: range,
+      ...common,
+      patches: async (tree: SourceTree) => {
+        if (!tree.isGit) throw usageError('--range needs --tree with git history');
+        return rangePatches(tree.srcDir, range);
+      },
+    };
+  }
+  if (profile && !a.variant) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
+  return undefined;
+}
