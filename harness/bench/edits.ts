@@ -27,6 +27,7 @@ export function appendPatchMail(path: string, content: string, line: string, sub
   const hunkOld = ctx.length === 0 ? '0,0' : `${start},${ctx.length}`;
   const hunkNew = `${ctx.length === 0 ? 1 : start},${ctx.length + 1}`;
   return [
+    'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
     'From: kseries bench <bench@kseries.invalid>',
     'Date: Thu, 1 Jan 2026 00:00:00 +0000',
     `Subject: [PATCH] ${subject}`,

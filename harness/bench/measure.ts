@@ -87,7 +87,8 @@ export async function runBench(o: BenchOptions, progress: Progress): Promise<str
   /** Plain make, no ccache, no kseries: `make` in an existing O= dir of the copy. */
   const plainMake = async (buildDir: string, ...targets: string[]) => {
     const t0 = Date.now();
-    const r = await runCommand('make', [...makeArgv(plainSrc, buildDir, o.arch), ...targets], { all: true });
+    const [make, ...args] = makeArgv(plainSrc, buildDir, o.arch, ...targets);
+    const r = await runCommand(make!, args, { all: true });
     if (r.exitCode !== 0) {
       await writeFile(join(o.workDir, 'plain-make.log'), r.stdout + r.stderr);
       throw infraError(`bench: plain make ${targets.join(' ')} failed; see ${join(o.workDir, 'plain-make.log')}`);
@@ -167,23 +168,27 @@ export async function runBench(o: BenchOptions, progress: Progress): Promise<str
 
   if (want('prefix')) {
     const steps = Math.min(o.repeat, o.prefixFiles.length - 1);
-    if (steps < o.repeat) notes.push(`prefix steps: ${steps}, one per file of --prefix-files after the first`);
+    if (steps < o.repeat) notes.push(`prefix steps: ${steps}, one per file after the first`);
     const files = o.prefixFiles.slice(0, steps + 1);
-    const dir = join(o.workDir, 'prefix-series');
-    await mkdir(dir, { recursive: true });
+    // Prefix k is a directory holding patches 1..k, as a bisect step applies them.
     const lines = files.map((_, k) => benchLine(`p${k + 1}_${process.pid}`));
-    for (let k = 0; k < files.length; k++) {
-      const name = `${String(k + 1).padStart(4, '0')}-bench.patch`;
-      await writeFile(join(dir, name), appendPatchMail(files[k]!, await original(files[k]!), lines[k]!, `bench: prefix patch ${k + 1}/${files.length}`));
+    const prefixDir = (k: number) => join(o.workDir, `prefix-${k}`);
+    for (let k = 1; k <= files.length; k++) {
+      await mkdir(prefixDir(k), { recursive: true });
+      for (let j = 1; j <= k; j++) {
+        const f = files[j - 1]!;
+        const name = `${String(j).padStart(4, '0')}-bench.patch`;
+        await writeFile(join(prefixDir(k), name), appendPatchMail(f, await original(f), lines[j - 1]!, `bench: prefix patch ${j}/${files.length}`));
+      }
     }
     figs.prefix.name = `bisect prefix step (${files.length}-patch series, one .c file each) / its floor`;
     say(`prefix 1/${files.length} (unmeasured: the step from the base is the variant row)`);
-    mustPass(await kseries('prefix-1', ['run', '--cache', mainCache, '--patches', dir, '--select', '1', ...archArgs]), 'prefix 1');
+    mustPass(await kseries('prefix-1', ['run', '--cache', mainCache, '--patches', prefixDir(1), ...archArgs]), 'prefix 1');
     await writeFile(join(plainSrc, files[0]!), appendLine(await original(files[0]!), lines[0]!));
     await plainMake(plainBuild, jobsArg, o.arch.imageTarget);
     for (let k = 2; k <= files.length; k++) {
       say(`prefix step ${k - 1}/${steps}: patches 1-${k}`);
-      const r = await kseries(`prefix-${k}`, ['run', '--cache', mainCache, '--patches', dir, '--select', `1-${k}`, ...archArgs]);
+      const r = await kseries(`prefix-${k}`, ['run', '--cache', mainCache, '--patches', prefixDir(k), ...archArgs]);
       mustPass(r, `prefix 1-${k}`);
       figs.prefix.samplesMs.push(buildPart(r.stages, true));
       await writeFile(join(plainSrc, files[k - 1]!), appendLine(await original(files[k - 1]!), lines[k - 1]!));
