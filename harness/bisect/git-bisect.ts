@@ -7,7 +7,7 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { infraError, KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
-import { GIT_SAFE_CONFIG, gitFailure, identityEnv, KSERIES_IDENTITY } from '../series/worktree.ts';
+import { GIT_SAFE_CONFIG, gitFailure, identityEnv, KSERIES_IDENTITY } from '../apply/worktree.ts';
 import type { Judge, Verdict } from './judge.ts';
 
 

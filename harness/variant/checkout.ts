@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import type { SourceTree } from '../kernel/tree.ts';
-import { applySeries, type PatchToApply } from '../series/apply.ts';
-import type { PatchApplyReport } from '../series/model.ts';
-import { git, importPlainTree, prepareWorktree, variantBranch } from '../series/worktree.ts';
+import { applySeries, type PatchToApply } from '../apply/apply-series.ts';
+import type { PatchApplyReport } from '../apply/apply-types.ts';
+import { git, importPlainTree, prepareWorktree, variantBranch } from '../apply/worktree.ts';
 import { sha256 } from '../util/hash.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 import { readFile } from 'node:fs/promises';

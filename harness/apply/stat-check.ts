@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { usageError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 import { diffStatOf } from './diffstat.ts';
-import { messageBody } from './mbox.ts';
-import type { DiffStat, MailMessage } from './model.ts';
+import { messageBody } from '../mail/mbox.ts';
+import type { DiffStat } from './apply-types.ts';
+import type { MailMessage } from '../mail/mail-types.ts';
 
 /** What a mail's diffstat block says; fields absent when the block does not say. */
 export interface StatedDiffStat {

@@ -14,8 +14,8 @@ import { infraError, usageError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { runCommand, spawn } from '../util/proc.ts';
 import { messageHeaders, parseHeaders } from './mbox.ts';
-import type { MailMessage } from './model.ts';
-import { ThreadGraph, type ThreadHeaders } from './thread.ts';
+import type { MailMessage } from './mail-types.ts';
+import { ThreadGraph, type ThreadHeaders } from './thread-graph.ts';
 
 /** Headers of one archived message and where its text is. */
 export interface InboxEntry extends ThreadHeaders {
