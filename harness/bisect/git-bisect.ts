@@ -47,16 +47,6 @@ export interface RangeBisectResult {
   reason?: string;
 }
 
-/** "GOOD..BAD" → its two revisions (revisions may hold single dots: v6.1..v6.2). */
-export function parseCommitRange(spec: string): { good: string; bad: string } {
-  const parts = spec.trim().split('..');
-  const [good, bad] = parts;
-  if (parts.length !== 2 || !good || !bad || bad.startsWith('.') || /\s/.test(spec.trim())) {
-    throw usageError(`--range must be GOOD..BAD (two revisions joined by ".."), not '${spec}'`);
-  }
-  return { good, bad };
-}
-
 /** What git bisect said after a start/good/bad/skip. */
 export type BisectOutput =
   | { kind: 'found'; sha: string }

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatBisectResult, formatRangeResult } from '../bisect/format.ts';
-import { bisectRange, parseCommitRange } from '../bisect/git-bisect.ts';
+import { bisectRange } from '../bisect/git-bisect.ts';
+import { parseRevisionRange } from '../util/revision-range.ts';
 import { commandJudge, verdictObservation, type Judge } from '../bisect/judge.ts';
 import { observeProbe, parseProbeSpec, prefixTester, type StepRunOptions } from '../bisect/kernel-tester.ts';
 import { searchPrefixes, type PrefixSearchResult, type Tester } from '../bisect/search.ts';
@@ -54,7 +55,7 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
   }
   const boot = buildAndBootFrom(a);
   // The series (or range) and the tree are checked before the run directory is created.
-  const range = a.range ? parseCommitRange(a.range) : undefined;
+  const range = a.range ? parseRevisionRange(a.range, ['GOOD', 'BAD']) : undefined;
   const series = variantPlanFrom(a, profile); // also refuses two ways of naming the patches
   const plan = range ? undefined : series;
   if (!range && !plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
@@ -83,7 +84,7 @@ export async function bisectHandler(a: BisectArgs): Promise<number> {
 
   if (range) {
     // A range of the tree's own history: drive git bisect in a kseries worktree.
-    const { good, bad } = range;
+    const { from: good, to: bad } = range;
     const worktreeDir = join(store.dir('bisect'), sha256(tree.srcDir).slice(0, 16));
     let reference: string | undefined;
     const judge: Judge = spec

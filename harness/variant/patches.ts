@@ -14,6 +14,7 @@ import { parseSubject } from '../mail/subject.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
+import { parseRevisionRange } from '../util/revision-range.ts';
 
 /** Where series named by Message-ID are looked up; lore is the fallback. */
 export interface SeriesInputs extends SourceSpec {
@@ -138,14 +139,12 @@ export async function directoryPatches(dir: string): Promise<PatchList> {
 
 /** `--range A..B`: the commits of the tree's own history, re-applied onto A. */
 export async function rangePatches(repo: string, range: string, run: CommandRunner = runCommand): Promise<{ list: PatchList; base: string }> {
-  const cut = range.indexOf('..');
-  const [from, to] = [range.slice(0, cut), range.slice(cut + 2)];
-  if (cut <= 0 || to === '' || to.startsWith('.')) throw usageError(`--range must be A..B, got '${range}'`);
+  const { from, to } = parseRevisionRange(range);
   // Into files, not --stdout: a commit's diff may hold bytes that are not UTF-8, and git am must get them as they are.
   const out = await mkdtemp(join(tmpdir(), 'kseries-range-'));
   let mails: MailMessage[];
   try {
-    const r = await run('git', ['format-patch', '-o', out, '--no-signature', '-k', range], { cwd: repo });
+    const r = await run('git', ['format-patch', '-o', out, '--no-signature', '-k', `${from}..${to}`], { cwd: repo });
     if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
     const names = (await readdir(out)).sort();
     if (names.length === 0) throw usageError(`--range ${range} holds no commits`);
