@@ -14,6 +14,7 @@ import { parseSubject } from '../mail/subject.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
+import { gitFailure, runGit } from '../util/git.ts';
 import { parseRevisionRange } from '../util/revision-range.ts';
 
 /** Where series named by Message-ID are looked up; lore is the fallback. */
@@ -144,8 +145,8 @@ export async function rangePatches(repo: string, range: string, run: CommandRunn
   const out = await mkdtemp(join(tmpdir(), 'kseries-range-'));
   let mails: MailMessage[];
   try {
-    const r = await run('git', ['format-patch', '-o', out, '--no-signature', '-k', `${from}..${to}`], { cwd: repo });
-    if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
+    const r = await runGit(repo, ['format-patch', '-o', out, '--no-signature', '-k', `${from}..${to}`], { run, config: 'plain' });
+    if (r.exitCode !== 0) throw usageError(gitFailure(`--range ${range}`, r));
     const names = (await readdir(out)).sort();
     if (names.length === 0) throw usageError(`--range ${range} holds no commits`);
     mails = parsePatchMails(Buffer.concat(await Promise.all(names.map((n) => readFile(join(out, n))))), `range-${range}`);
