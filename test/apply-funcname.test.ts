@@ -1,7 +1,7 @@
 import t from 'tap';
-import { findFuncnameAbove, functionKey, isFuncnameLine, judgeLanding, sameFunction } from '../harness/series/funcname.ts';
-import { parseGnuPatchOutput, placeHunks } from '../harness/series/hunks.ts';
-import { parseUnifiedDiff, touchedPaths } from '../harness/series/unified-diff.ts';
+import { findFuncnameAbove, functionKey, isFuncnameLine, judgeLanding, sameFunction } from '../harness/apply/funcname.ts';
+import { parseGnuPatchOutput, placeHunks } from '../harness/apply/hunks.ts';
+import { parseUnifiedDiff, touchedPaths } from '../harness/apply/unified-diff.ts';
 
 const C = `#include <linux/fs.h>
 

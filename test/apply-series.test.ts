@@ -1,8 +1,8 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applySeries, normalizeMail } from '../harness/series/apply.ts';
-import { prepareWorktree, variantBranch } from '../harness/series/worktree.ts';
+import { applySeries, normalizeMail } from '../harness/apply/apply-series.ts';
+import { prepareWorktree, variantBranch } from '../harness/apply/worktree.ts';
 import { runCommand, type CommandRunner } from '../harness/util/proc.ts';
 import { commitFiles, diffOf, fillerFunctions, gitIn, makeRepo, replaceOnce, seriesPatch, removeTempDirs, tempDir } from './fixtures/apply/helpers.ts';
 

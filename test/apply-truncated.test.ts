@@ -4,9 +4,9 @@ import t from 'tap';
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applySeries } from '../harness/series/apply.ts';
-import { checkStatedDiffStats, shortfall, statedDiffStat } from '../harness/series/stat-check.ts';
-import { prepareWorktree, variantBranch } from '../harness/series/worktree.ts';
+import { applySeries } from '../harness/apply/apply-series.ts';
+import { checkStatedDiffStats, shortfall, statedDiffStat } from '../harness/apply/stat-check.ts';
+import { prepareWorktree, variantBranch } from '../harness/apply/worktree.ts';
 import { directoryPatches } from '../harness/variant/patches.ts';
 import { diffOf, gitIn, makeRepo, removeTempDirs, replaceOnce, seriesPatch, tempDir } from './fixtures/apply/helpers.ts';
 

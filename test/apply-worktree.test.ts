@@ -1,8 +1,8 @@
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applySeries } from '../harness/series/apply.ts';
-import { prepareWorktree, removeWorktree, variantBranch } from '../harness/series/worktree.ts';
+import { applySeries } from '../harness/apply/apply-series.ts';
+import { prepareWorktree, removeWorktree, variantBranch } from '../harness/apply/worktree.ts';
 import { commitFiles, diffOf, gitIn, makeRepo, replaceOnce, seriesPatch, sh, removeTempDirs, tempDir, writeFiles } from './fixtures/apply/helpers.ts';
 
 t.teardown(removeTempDirs);

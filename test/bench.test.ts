@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { appendLine, appendPatchMail, benchLine } from '../harness/bench/edits.ts';
 import { formatBenchTable, median, ratio } from '../harness/bench/stats.ts';
-import { statedDiffStat } from '../harness/series/stat-check.ts';
+import { statedDiffStat } from '../harness/apply/stat-check.ts';
 
 t.test('median of odd and even sample counts', async (t) => {
   t.equal(median([5, 1, 3]), 3);

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bisectRange, parseBisectOutput, parseCommitRange, type RangeBisectResult } from '../harness/bisect/git-bisect.ts';
+import { bisectRange, parseBisectOutput, type RangeBisectResult } from '../harness/bisect/git-bisect.ts';
+import { parseRevisionRange } from '../harness/util/revision-range.ts';
 import { formatRangeResult } from '../harness/bisect/format.ts';
 import { commandJudge, type Judge } from '../harness/bisect/judge.ts';
 import { detachedWorktree, gitIn, numberedRepo, removeTempDirs, tempDir } from './fixtures/bisect/repo.ts';
@@ -46,14 +47,6 @@ t.test('parsing git 2.39 bisect output', async (t) => {
   t.same(parseBisectOutput(''), { kind: 'next' });
 });
 
-t.test('parseCommitRange', async (t) => {
-  t.same(parseCommitRange('v6.1..v6.2'), { good: 'v6.1', bad: 'v6.2' }, 'dots inside revisions are fine');
-  t.same(parseCommitRange('HEAD~20..HEAD'), { good: 'HEAD~20', bad: 'HEAD' });
-  for (const bad of ['HEAD', 'a...b', '..b', 'a..', 'a..b..c', 'a b..c']) {
-    t.throws(() => parseCommitRange(bad), { exitCode: 2, message: /GOOD\.\.BAD/ }, `'${bad}' is rejected`);
-  }
-});
-
 t.test('a judge reading the file finds where the content crosses the threshold', async (t) => {
   const { dir: repo, shas } = numberedRepo(20);
   const wt = detachedWorktree(repo, shas[20]!);
@@ -75,7 +68,7 @@ t.test('a judge reading the file finds where the content crosses the threshold',
 t.test('commandJudge with a shell command, range given as GOOD..BAD', async (t) => {
   const { dir: repo, shas } = numberedRepo(20);
   const wt = detachedWorktree(repo, shas[13]!);
-  const { good, bad } = parseCommitRange('main~20..main');
+  const { from: good, to: bad } = parseRevisionRange('main~20..main', ['GOOD', 'BAD']);
   const res = await bisectRange({ repoDir: repo, worktreeDir: wt, good, bad, judge: commandJudge('test $(cat value) -lt 7', wt) });
   t.equal(res.status, 'found');
   t.equal(res.firstBad?.sha, shas[7]);

@@ -11,7 +11,7 @@ import { X86_64 } from '../harness/model/arch.ts';
 import { TCG } from '../harness/qemu/accel.ts';
 import { qemuArgv } from '../harness/qemu/runner.ts';
 import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, reproducerScript, writeReproducer, type ReproducerSpec } from '../harness/run/rundir.ts';
-import { importPlainTree } from '../harness/series/worktree.ts';
+import { importPlainTree } from '../harness/apply/worktree.ts';
 import { sha256File } from '../harness/util/hash.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'kseries-repro-rebuild-'));

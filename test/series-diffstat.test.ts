@@ -3,9 +3,9 @@ import { execa } from 'execa';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { diffStatOf, netDiffStat } from '../harness/series/diffstat.ts';
-import { parseUnifiedDiff } from '../harness/series/unified-diff.ts';
-import { messageBody, readMbox } from '../harness/series/mbox.ts';
+import { diffStatOf, netDiffStat } from '../harness/apply/diffstat.ts';
+import { parseUnifiedDiff } from '../harness/apply/unified-diff.ts';
+import { messageBody, readMbox } from '../harness/mail/mbox.ts';
 import { TOY_TREE } from './fixtures/series/make-fixtures.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'series');

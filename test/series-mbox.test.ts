@@ -14,8 +14,8 @@ import {
   readMbox,
   splitMbox,
   toMboxrd,
-} from '../harness/series/mbox.ts';
-import { readMaildir } from '../harness/series/maildir.ts';
+} from '../harness/mail/mbox.ts';
+import { readMaildir } from '../harness/mail/maildir.ts';
 import { KseriesError } from '../harness/util/errors.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'series');

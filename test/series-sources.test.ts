@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CacheStore } from '../harness/cache/store.ts';
 import { ExitCode } from '../harness/model/results.ts';
-import { fetchLoreThread, loreThreadUrl, type FetchLike } from '../harness/series/lore.ts';
-import { PublicInbox } from '../harness/series/public-inbox.ts';
-import { findThread, loadSeries, openSources } from '../harness/series/sources.ts';
+import { fetchLoreThread, loreThreadUrl, type FetchLike } from '../harness/mail/lore.ts';
+import { PublicInbox } from '../harness/mail/public-inbox.ts';
+import { findThread, loadSeries, openSources } from '../harness/mail/sources.ts';
 import { makeInbox } from './fixtures/series/make-inbox.ts';
 import { mbox, NOISE, raws, render, V1, V2, V3 } from './fixtures/series/make-fixtures.ts';
 

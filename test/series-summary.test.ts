@@ -1,8 +1,8 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { readMbox } from '../harness/series/mbox.ts';
-import { formatDiffStat, formatSeriesSummary, seriesDiffStat } from '../harness/series/summary.ts';
-import { assembleSeries } from '../harness/series/thread.ts';
+import { readMbox } from '../harness/mail/mbox.ts';
+import { formatDiffStat, formatSeriesSummary, seriesDiffStat } from '../harness/apply/series-summary.ts';
+import { assembleSeries } from '../harness/mail/assemble.ts';
 import { BASE, V1, V2 } from './fixtures/series/make-fixtures.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'series');

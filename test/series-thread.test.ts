@@ -1,18 +1,13 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { ExitCode } from '../harness/model/results.ts';
-import { readMaildir } from '../harness/series/maildir.ts';
-import { parseMessage, readMbox } from '../harness/series/mbox.ts';
-import type { MailMessage } from '../harness/series/model.ts';
-import {
-  assembleSeries,
-  chooseRevision,
-  formatRanges,
-  parsePatchSelection,
-  parseSubject,
-  senderAddress,
-  ThreadGraph,
-} from '../harness/series/thread.ts';
+import { readMaildir } from '../harness/mail/maildir.ts';
+import { parseMessage, readMbox } from '../harness/mail/mbox.ts';
+import type { MailMessage } from '../harness/mail/mail-types.ts';
+import { assembleSeries, formatRanges, parsePatchSelection } from '../harness/mail/assemble.ts';
+import { chooseRevision } from '../harness/mail/revisions.ts';
+import { parseSubject, senderAddress } from '../harness/mail/subject.ts';
+import { ThreadGraph } from '../harness/mail/thread-graph.ts';
 import { AUTHOR, BASE, OTHER, render, TITLE, V1, V2, V3, type Mail } from './fixtures/series/make-fixtures.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'series');

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { diffStatOf, netDiffStat } from '../harness/series/diffstat.ts';
-import { diffPath, headerPath, parseUnifiedDiff, unquote } from '../harness/series/unified-diff.ts';
+import { diffStatOf, netDiffStat } from '../harness/apply/diffstat.ts';
+import { diffPath, headerPath, parseUnifiedDiff, unquote } from '../harness/apply/unified-diff.ts';
 
 // A diff made with `diff -up linux-5.9.orig/fs/x.c linux-5.9/fs/x.c`, as older posters send.
 const PLAIN = `Fix it.

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { infraError, KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
-import { GIT_SAFE_CONFIG, gitFailure, identityEnv, KSERIES_IDENTITY } from '../series/worktree.ts';
+import { git, gitFailure, runGit, type GitOptions } from '../util/git.ts';
 import type { Judge, StepVerdict } from './judge.ts';
 
 
@@ -47,16 +47,6 @@ export interface RangeBisectResult {
   reason?: string;
 }
 
-/** "GOOD..BAD" → its two revisions (revisions may hold single dots: v6.1..v6.2). */
-export function parseCommitRange(spec: string): { good: string; bad: string } {
-  const parts = spec.trim().split('..');
-  const [good, bad] = parts;
-  if (parts.length !== 2 || !good || !bad || bad.startsWith('.') || /\s/.test(spec.trim())) {
-    throw usageError(`--range must be GOOD..BAD (two revisions joined by ".."), not '${spec}'`);
-  }
-  return { good, bad };
-}
-
 /** What git bisect said after a start/good/bad/skip. */
 export type BisectOutput =
   | { kind: 'found'; sha: string }
@@ -85,18 +75,16 @@ export function parseBisectOutput(stdout: string): BisectOutput {
   return { kind: 'next' };
 }
 
-/** git with our safe config and untranslated messages; never throws, the caller reads the exit code. */
+/** git calls here: our safe config, committer kseries, untranslated messages. */
+const C_LOCALE = (run: CommandRunner): GitOptions => ({ run, env: { LC_ALL: 'C', LANGUAGE: 'C' } });
+
+/** Never throws; the caller reads the exit code. */
 function gitRaw(run: CommandRunner, cwd: string, args: readonly string[]): Promise<CommandResult> {
-  return run('git', [...GIT_SAFE_CONFIG, ...args], {
-    cwd,
-    env: { ...identityEnv(KSERIES_IDENTITY, 'committer'), LC_ALL: 'C', LANGUAGE: 'C' },
-  });
+  return runGit(cwd, args, C_LOCALE(run));
 }
 
-async function gitOk(run: CommandRunner, cwd: string, args: readonly string[]): Promise<string> {
-  const r = await gitRaw(run, cwd, args);
-  if (r.exitCode !== 0) throw infraError(gitFailure(`git ${args.join(' ')} in ${cwd}`, r), r.stderr);
-  return r.stdout;
+function gitOk(run: CommandRunner, cwd: string, args: readonly string[]): Promise<string> {
+  return git(cwd, args, C_LOCALE(run));
 }
 
 function canonical(p: string): string {
@@ -177,8 +165,7 @@ export async function bisectRange(req: RangeBisectRequest): Promise<RangeBisectR
   const restore = () =>
     (restoring ??= (async () => {
       if (started) {
-        const r = await gitRaw(run, dir, ['bisect', 'reset', original.rev]);
-        if (r.exitCode !== 0) throw infraError(gitFailure(`git bisect reset ${original.rev} in ${dir}`, r), r.stderr);
+        await git(dir, ['bisect', 'reset', original.rev], { ...C_LOCALE(run), what: `git bisect reset ${original.rev} in ${dir}` });
       } else {
         await gitOk(run, dir, ['checkout', '-q', original.detached ? '--detach' : '--no-guess', original.rev]);
       }

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { ALL_ABIS } from '../model/arch.ts';
 import type { Status } from '../model/results.ts';
 import type { Profile } from '../profile/profile.ts';
-import { normalizeMessageId } from '../series/mbox.ts';
+import { normalizeMessageId } from '../mail/mbox.ts';
 import { usageError } from '../util/errors.ts';
 
 export type CaseStatus = 'PASS' | 'FAIL' | 'SKIP';

@@ -3,9 +3,9 @@
 import type { CommandModule } from 'yargs';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
-import { formatApplyReport } from '../report/apply.ts';
+import { formatApplyReport } from '../report/apply-report.ts';
 import { Progress } from '../run/progress.ts';
-import { formatSeriesSummary } from '../series/summary.ts';
+import { formatSeriesSummary } from '../apply/series-summary.ts';
 import { usageError } from '../util/errors.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
 import { jsonOption, seriesOptions, treeOptions } from './options.ts';

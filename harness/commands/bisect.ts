@@ -1,9 +1,10 @@
 // kseries bisect: which patch of a series (or commit of a range) changes what a probe sees.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatBisectResult, formatRangeResult, prefixNamer, sideBySide } from '../bisect/format.ts';
-import { bisectRange, parseCommitRange } from '../bisect/git-bisect.ts';
+import { bisectRange } from '../bisect/git-bisect.ts';
+import { parseRevisionRange } from '../util/revision-range.ts';
 import { commandJudge, observationJudge, type Judge } from '../bisect/judge.ts';
 import { commandPrefixTester, observeProbe, parseProbeSpec, prefixTester, type StepRunOptions } from '../bisect/kernel-tester.ts';
 import { searchPrefixes, type PrefixSearchResult, type Tester } from '../bisect/search.ts';
@@ -54,7 +55,7 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
   }
   const boot = buildAndBootFrom(a);
   // The series (or range) and the tree are checked before the run directory is created.
-  const range = a.range ? parseCommitRange(a.range) : undefined;
+  const range = a.range ? parseRevisionRange(a.range, ['GOOD', 'BAD']) : undefined;
   const series = variantPlanFrom(a, profile); // also refuses two ways of naming the patches
   const plan = range ? undefined : series;
   if (!range && !plan) throw usageError('bisect needs a series: --profile with --variant, --series, --patches or --range');
@@ -82,7 +83,7 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
 
   if (range) {
     // A range of the tree's own history: drive git bisect in a kseries worktree.
-    const { good, bad } = range;
+    const { from: good, to: bad } = range;
     const worktreeDir = join(store.dir('bisect'), sha256(tree.srcDir).slice(0, 16));
     const judge: Judge = spec
       ? observationJudge((commit) => observeProbe({ ...stepOpts, tree: { kind: 'dir', path: worktreeDir } }, spec, undefined, `commit-${commit.slice(0, 12)}`, progress))

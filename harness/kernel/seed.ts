@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import { infraError } from '../util/errors.ts';
+import { runGit } from '../util/git.ts';
 import { sha256 } from '../util/hash.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 
@@ -62,7 +63,7 @@ export function pickNearest(cands: readonly SeedCandidate[]): SeedCandidate | nu
 /** Number of paths that differ between two git trees, or null when git cannot tell. */
 export async function treeDistance(run: CommandRunner, repoDir: string, a: string, b: string): Promise<number | null> {
   if (a === b) return 0;
-  const r = await run('git', ['-C', repoDir, 'diff', '--no-renames', '--name-only', '-z', a, b]);
+  const r = await runGit(repoDir, ['diff', '--no-renames', '--name-only', '-z', a, b], { run, config: 'plain' });
   if (r.exitCode !== 0) return null;
   return r.stdout.split('\0').filter((s) => s !== '').length;
 }
@@ -124,7 +125,7 @@ export async function configInputsHash(
   arch: string,
   requestedConfig: string,
 ): Promise<string | null> {
-  const r = await run('git', ['-C', repoDir, 'ls-tree', '-r', '-z', sourceTree], { maxBuffer: 1 << 30 });
+  const r = await runGit(repoDir, ['ls-tree', '-r', '-z', sourceTree], { run, config: 'plain', maxBuffer: 1 << 30 });
   if (r.exitCode !== 0) return null;
   const lines = r.stdout.split('\0').filter((l) => {
     const tab = l.indexOf('\t');

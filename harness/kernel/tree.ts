@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { rememberedSha256 } from '../cache/file-hash.ts';
 import { CacheStore } from '../cache/store.ts';
 import { usageError, infraError } from '../util/errors.ts';
+import { runGit } from '../util/git.ts';
 import { sha256, sha256File } from '../util/hash.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 
@@ -83,10 +84,10 @@ async function resolveDir(dir: string, run: CommandRunner): Promise<SourceTree> 
     throw usageError(`--tree ${dir} has been built in place; run 'make mrproper' there first (kseries builds out of tree)`);
   }
   const version = await readVersion(dir);
-  const git = await run('git', ['-C', dir, 'rev-parse', '--show-toplevel', 'HEAD']);
-  const [top, head] = git.stdout.trim().split('\n');
-  if (git.exitCode === 0 && head && top && resolve(top) === dir) {
-    const diff = await run('git', ['-C', dir, 'diff', 'HEAD', '--binary'], { maxBuffer: 1 << 30 });
+  const repo = await runGit(dir, ['rev-parse', '--show-toplevel', 'HEAD'], { run, config: 'plain' });
+  const [top, head] = repo.stdout.trim().split('\n');
+  if (repo.exitCode === 0 && head && top && resolve(top) === dir) {
+    const diff = await runGit(dir, ['diff', 'HEAD', '--binary'], { run, config: 'plain', maxBuffer: 1 << 30 });
     const dirty = diff.stdout.length > 0;
     return {
       srcDir: dir,

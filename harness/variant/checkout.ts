@@ -5,9 +5,10 @@
 import { join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import type { SourceTree } from '../kernel/tree.ts';
-import { applySeries, type PatchToApply } from '../series/apply.ts';
-import type { PatchApplyReport } from '../series/model.ts';
-import { git, importPlainTree, prepareWorktree, variantBranch } from '../series/worktree.ts';
+import { applySeries, type PatchToApply } from '../apply/apply-series.ts';
+import type { PatchApplyReport } from '../apply/apply-types.ts';
+import { importPlainTree, prepareWorktree, variantBranch } from '../apply/worktree.ts';
+import { git } from '../util/git.ts';
 import { sha256 } from '../util/hash.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 import { readFile } from 'node:fs/promises';
@@ -62,7 +63,7 @@ export async function withVariantCheckout<T>(req: VariantCheckoutRequest, fn: (v
       ...(req.log ? { log: req.log } : {}),
     });
     const applied = await applySeries({ worktreeDir: wt.worktreeDir, patches: req.patches, allowMisplaced: req.allowMisplaced, run, ...(req.log ? { log: req.log } : {}) });
-    const treeHash = (await git(run, wt.worktreeDir, ['rev-parse', 'HEAD^{tree}'])).trim();
+    const treeHash = (await git(wt.worktreeDir, ['rev-parse', 'HEAD^{tree}'], { run })).trim();
     const version = kernelVersionFromMakefile(await readFile(join(wt.worktreeDir, 'Makefile'), 'utf8'));
     return fn({
       tree: {

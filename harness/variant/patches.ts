@@ -5,15 +5,17 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
-import type { PatchToApply } from '../series/apply.ts';
-import { decodeMaybeGzip, headBlock, messageHeaders, parseHeaders, parseMessage, splitMbox } from '../series/mbox.ts';
-import type { MailMessage, Series } from '../series/model.ts';
-import { loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../series/sources.ts';
-import { checkStatedDiffStats } from '../series/stat-check.ts';
-import { parseSubject } from '../series/thread.ts';
+import type { PatchToApply } from '../apply/apply-series.ts';
+import { decodeMaybeGzip, headBlock, messageHeaders, parseHeaders, parseMessage, splitMbox } from '../mail/mbox.ts';
+import type { MailMessage, Series } from '../mail/mail-types.ts';
+import { loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../mail/sources.ts';
+import { checkStatedDiffStats } from '../apply/stat-check.ts';
+import { parseSubject } from '../mail/subject.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
+import { gitFailure, runGit } from '../util/git.ts';
+import { parseRevisionRange } from '../util/revision-range.ts';
 
 /** Where series named by Message-ID are looked up; lore is the fallback. */
 export interface SeriesInputs extends SourceSpec {
@@ -138,15 +140,13 @@ export async function directoryPatches(dir: string): Promise<PatchList> {
 
 /** `--range A..B`: the commits of the tree's own history, re-applied onto A. */
 export async function rangePatches(repo: string, range: string, run: CommandRunner = runCommand): Promise<{ list: PatchList; base: string }> {
-  const cut = range.indexOf('..');
-  const [from, to] = [range.slice(0, cut), range.slice(cut + 2)];
-  if (cut <= 0 || to === '' || to.startsWith('.')) throw usageError(`--range must be A..B, got '${range}'`);
+  const { from, to } = parseRevisionRange(range);
   // Into files, not --stdout: a commit's diff may hold bytes that are not UTF-8, and git am must get them as they are.
   const out = await mkdtemp(join(tmpdir(), 'kseries-range-'));
   let mails: MailMessage[];
   try {
-    const r = await run('git', ['format-patch', '-o', out, '--no-signature', '-k', range], { cwd: repo });
-    if (r.exitCode !== 0) throw usageError(`--range ${range}: ${r.stderr.trim().split('\n')[0]}`);
+    const r = await runGit(repo, ['format-patch', '-o', out, '--no-signature', '-k', `${from}..${to}`], { run, config: 'plain' });
+    if (r.exitCode !== 0) throw usageError(gitFailure(`--range ${range}`, r));
     const names = (await readdir(out)).sort();
     if (names.length === 0) throw usageError(`--range ${range} holds no commits`);
     mails = parsePatchMails(Buffer.concat(await Promise.all(names.map((n) => readFile(join(out, n))))), `range-${range}`);

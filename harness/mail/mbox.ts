@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { usageError } from '../util/errors.ts';
-import type { MailMessage } from './model.ts';
+import type { MailMessage } from './mail-types.ts';
 
 /** Header name (lower case) → values in order of appearance, unfolded. */
 export type HeaderMap = Map<string, string[]>;

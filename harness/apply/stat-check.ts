@@ -6,10 +6,12 @@
 // before it is applied or built: a diff shorter than its stat is refused.
 import { tmpdir } from 'node:os';
 import { usageError } from '../util/errors.ts';
+import { runGit } from '../util/git.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 import { diffStatOf } from './diffstat.ts';
-import { messageBody } from './mbox.ts';
-import type { DiffStat, MailMessage } from './model.ts';
+import { messageBody } from '../mail/mbox.ts';
+import type { DiffStat } from './apply-types.ts';
+import type { MailMessage } from '../mail/mail-types.ts';
 
 /** What a mail's diffstat block says; fields absent when the block does not say. */
 export interface StatedDiffStat {
@@ -68,7 +70,7 @@ function parseNumstat(out: string): DiffStat {
 /** The diff's own numbers: git apply --numstat where git can read the diff, else kseries' parser. */
 export async function actualDiffStat(body: string, run: CommandRunner = runCommand): Promise<DiffStat> {
   // Outside any repository: in a repository's subdirectory git apply would prefix the paths.
-  const r = await run('git', ['apply', '--numstat'], { cwd: tmpdir(), stdin: 'pipe', input: Buffer.from(body, 'utf8') });
+  const r = await runGit(tmpdir(), ['apply', '--numstat'], { run, config: 'plain', input: Buffer.from(body, 'utf8') });
   // git refuses a diff cut inside a hunk ("corrupt patch"); the parser still counts what is there.
   return r.exitCode === 0 ? parseNumstat(r.stdout) : diffStatOf(body);
 }

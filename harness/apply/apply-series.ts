@@ -13,11 +13,12 @@ import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
 import { functionKey, judgeLanding } from './funcname.ts';
 import { parseGnuPatchOutput, placeHunks, type GnuPatchOutcome } from './hunks.ts';
-import type { ApplyMethod, HunkReport, MailMessage, PatchApplyReport } from './model.ts';
-import { byteString, fromByteString } from './mbox.ts';
+import type { ApplyMethod, HunkReport, PatchApplyReport } from './apply-types.ts';
+import type { MailMessage } from '../mail/mail-types.ts';
+import { byteString, fromByteString } from '../mail/mbox.ts';
 import { commitDiff, patchIdOfCommit, patchIdOfText } from './patch-id.ts';
 import { diffPath, parseUnifiedDiff, touchedPaths, type FileDiff } from './unified-diff.ts';
-import { GIT_SAFE_CONFIG, git, gitFailure, identityEnv, KSERIES_IDENTITY, type GitIdentity } from './worktree.ts';
+import { git, gitFailure, identityEnv, KSERIES_IDENTITY, runGit, type GitIdentity } from '../util/git.ts';
 
 /** What applySeries needs of a patch; a SeriesPatch fits. */
 export interface PatchToApply {
@@ -100,9 +101,9 @@ async function splitMail(raw: Buffer, n: number, name: string, ctx: Ctx): Promis
   const messageFile = join(ctx.tmp, `${n}.msg`);
   await writeFile(mailFile, mail);
   // mailinfo reads one message: without mbox's "From " separator line.
-  const r = await ctx.run('git', ['mailinfo', '--no-scissors', bodyFile, patchFile], {
-    cwd: ctx.dir,
-    stdin: 'pipe',
+  const r = await runGit(ctx.dir, ['mailinfo', '--no-scissors', bodyFile, patchFile], {
+    run: ctx.run,
+    config: 'plain',
     input: mail.subarray(mail.subarray(0, 5).toString('latin1') === 'From ' ? mail.indexOf(10) + 1 : 0),
   });
   if (r.exitCode !== 0) throw usageError(gitFailure(`${name}: git mailinfo could not read the message`, r));
@@ -116,14 +117,13 @@ async function splitMail(raw: Buffer, n: number, name: string, ctx: Ctx): Promis
 }
 
 async function head(ctx: Ctx): Promise<string> {
-  return (await git(ctx.run, ctx.dir, ['rev-parse', 'HEAD'])).trim();
+  return (await git(ctx.dir, ['rev-parse', 'HEAD'], { run: ctx.run })).trim();
 }
 
 async function gitAm(mail: SplitMail, threeWay: boolean, ctx: Ctx): Promise<CommandResult> {
-  const r = await ctx.run(
-    'git',
+  const r = await runGit(
+    ctx.dir,
     [
-      ...GIT_SAFE_CONFIG,
       // Match context exactly, whatever the user's apply config says.
       '-c',
       'apply.ignoreWhitespace=false',
@@ -137,18 +137,18 @@ async function gitAm(mail: SplitMail, threeWay: boolean, ctx: Ctx): Promise<Comm
       '--committer-date-is-author-date',
       mail.mailFile,
     ],
-    { cwd: ctx.dir, env: ctx.env },
+    { run: ctx.run, env: ctx.env },
   );
-  if (r.exitCode !== 0) await ctx.run('git', ['am', '--abort'], { cwd: ctx.dir, env: ctx.env });
+  if (r.exitCode !== 0) await runGit(ctx.dir, ['am', '--abort'], { run: ctx.run, config: 'plain', env: ctx.env });
   return r;
 }
 
 /** Put back the files a failed fuzzy attempt touched; other files were not written. */
 async function restoreAfterPatch(mail: SplitMail, ctx: Ctx): Promise<void> {
   const paths = touchedPaths(mail.files);
-  await git(ctx.run, ctx.dir, ['reset', '-q', '--hard', 'HEAD']);
+  await git(ctx.dir, ['reset', '-q', '--hard', 'HEAD'], { run: ctx.run });
   const leftovers = paths.flatMap((p) => [p, `${p}.rej`, `${p}.orig`]);
-  if (leftovers.length > 0) await git(ctx.run, ctx.dir, ['--literal-pathspecs', 'clean', '-fq', '--', ...leftovers]);
+  if (leftovers.length > 0) await git(ctx.dir, ['--literal-pathspecs', 'clean', '-fq', '--', ...leftovers], { run: ctx.run });
 }
 
 interface FuzzyResult {
@@ -193,11 +193,11 @@ async function gnuPatch(mail: SplitMail, ctx: Ctx): Promise<FuzzyResult> {
 /** Commit what GNU patch did, as git am would have: mail author, date and message. */
 async function commitFuzzy(mail: SplitMail, ctx: Ctx): Promise<void> {
   const paths = touchedPaths(mail.files);
-  await git(ctx.run, ctx.dir, ['--literal-pathspecs', 'add', '-A', '-f', '--', ...paths]);
+  await git(ctx.dir, ['--literal-pathspecs', 'add', '-A', '-f', '--', ...paths], { run: ctx.run });
   const name = mail.author || mail.email;
   const env: Record<string, string> = { ...ctx.env };
   if (mail.date) Object.assign(env, { GIT_AUTHOR_DATE: mail.date, GIT_COMMITTER_DATE: mail.date });
-  await git(ctx.run, ctx.dir, ['commit', '-q', '--no-verify', '--cleanup=whitespace', `--author=${name} <${mail.email}>`, '-F', mail.messageFile], env);
+  await git(ctx.dir, ['commit', '-q', '--no-verify', '--cleanup=whitespace', `--author=${name} <${mail.email}>`, '-F', mail.messageFile], { run: ctx.run, env });
 }
 
 async function fileLines(ctx: Ctx, path: string): Promise<string[]> {
@@ -281,7 +281,7 @@ async function applyOne(p: PatchToApply, total: number, ctx: Ctx): Promise<Patch
   const misplaced = hunks.find((h) => h.misplaced);
   if (misplaced && !ctx.allowMisplaced) {
     // Refused patches are not left on the branch: it holds exactly the accepted ones.
-    await git(ctx.run, ctx.dir, ['reset', '-q', '--hard', before]);
+    await git(ctx.dir, ['reset', '-q', '--hard', before], { run: ctx.run });
     throw usageError(`${name} refused: ${describeMisplaced(misplaced)}; allow with --allow-misplaced`);
   }
 
@@ -314,9 +314,9 @@ export async function applySeries(opts: ApplySeriesOptions): Promise<ApplySeries
   const unregister = onInterrupt(() => rm(ctx.tmp, { recursive: true, force: true }));
   try {
     // A git am interrupted earlier would make every later one fail.
-    const amDir = (await git(run, dir, ['rev-parse', '--git-path', 'rebase-apply'])).trim();
-    if (existsSync(resolve(dir, amDir))) await run('git', ['am', '--abort'], { cwd: dir });
-    const dirty = (await git(run, dir, ['status', '--porcelain', '--untracked-files=no'])).trim();
+    const amDir = (await git(dir, ['rev-parse', '--git-path', 'rebase-apply'], { run })).trim();
+    if (existsSync(resolve(dir, amDir))) await runGit(dir, ['am', '--abort'], { run, config: 'plain' });
+    const dirty = (await git(dir, ['status', '--porcelain', '--untracked-files=no'], { run })).trim();
     if (dirty) throw usageError(`worktree ${dir} has uncommitted changes (${dirty.split('\n')[0]?.trim()})`);
 
     const reports: PatchApplyReport[] = [];

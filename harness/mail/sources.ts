@@ -1,24 +1,17 @@
 // Where series come from: --mbox, --maildir and --inbox sources, then
 // lore.kernel.org for a Message-ID none of them has. findThread gathers the
 // thread of a message plus other revisions of the same series (same sender,
-// same cover title) that the sources hold, for thread.ts to choose from.
+// same cover title) that the sources hold, for revisions.ts to choose from.
 import type { CacheStore } from '../cache/store.ts';
 import { usageError } from '../util/errors.ts';
 import { fetchLoreThread, type FetchLike } from './lore.ts';
 import { readMaildir } from './maildir.ts';
 import { normalizeMessageId, readMbox } from './mbox.ts';
-import type { MailMessage, Series } from './model.ts';
+import type { MailMessage, Series } from './mail-types.ts';
 import { PublicInbox } from './public-inbox.ts';
-import {
-  assembleSeries,
-  findPostings,
-  identityOf,
-  mayStartRevisionOf,
-  postingOf,
-  ThreadGraph,
-  type AssembleOptions,
-  type SeriesIdentity,
-} from './thread.ts';
+import { assembleSeries, type AssembleOptions } from './assemble.ts';
+import { findPostings, postingOf, ThreadGraph } from './thread-graph.ts';
+import { identityOf, mayStartRevisionOf, type SeriesIdentity } from './revisions.ts';
 
 export interface MailSource {
   /** For messages: "--mbox series.mbox". */

@@ -5,48 +5,8 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { infraError, usageError } from '../util/errors.ts';
-import { runCommand, type CommandResult, type CommandRunner } from '../util/proc.ts';
-
-export interface GitIdentity {
-  name: string;
-  email: string;
-}
-
-/** Who commits: no git config can be assumed on the machines kseries runs on. */
-export const KSERIES_IDENTITY: GitIdentity = { name: 'kseries', email: 'kseries@localhost' };
-
-/**
- * Config that would make our git calls slow, interactive or unfaithful is
- * overridden per call: hooks, signing, line-ending conversion, auto gc.
- */
-export const GIT_SAFE_CONFIG: readonly string[] = [
-  '-c', 'core.hooksPath=/dev/null',
-  '-c', 'commit.gpgSign=false',
-  '-c', 'core.autocrlf=false',
-  '-c', 'core.safecrlf=false',
-  '-c', 'gc.auto=0',
-  '-c', 'core.fsmonitor=false',
-];
-
-export function identityEnv(who: GitIdentity, role: 'author' | 'committer' | 'both' = 'both'): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (role !== 'committer') Object.assign(env, { GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email });
-  if (role !== 'author') Object.assign(env, { GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email });
-  return env;
-}
-
-/** One line saying why a git call failed. */
-export function gitFailure(what: string, r: CommandResult): string {
-  const why = (r.stderr.trim() || r.stdout.trim() || r.spawnError || `exit ${r.exitCode}`).split('\n').filter((l) => l.trim() !== '');
-  return `${what}: ${why.at(-1) ?? `exit ${r.exitCode}`}`;
-}
-
-/** Run git in `cwd` (as committer kseries unless `env` says otherwise), turning a failure into an infrastructure error. */
-export async function git(run: CommandRunner, cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
-  const r = await run('git', [...GIT_SAFE_CONFIG, ...args], { cwd, env: { ...identityEnv(KSERIES_IDENTITY, 'committer'), ...env } });
-  if (r.exitCode !== 0) throw infraError(gitFailure(`git ${args.join(' ')} in ${cwd}`, r), r.stderr);
-  return r.stdout;
-}
+import { git, identityEnv, KSERIES_IDENTITY, runGit } from '../util/git.ts';
+import { runCommand, type CommandRunner } from '../util/proc.ts';
 
 /** A valid branch name "kseries/<series-or-profile>/<variant>" from free-form parts. */
 export function variantBranch(seriesOrProfile: string, variant: string): string {
@@ -99,7 +59,7 @@ function canonical(p: string): string {
 }
 
 async function listWorktrees(run: CommandRunner, repoDir: string): Promise<WorktreeEntry[]> {
-  const out = await git(run, repoDir, ['worktree', 'list', '--porcelain']);
+  const out = await git(repoDir, ['worktree', 'list', '--porcelain'], { run });
   const entries: WorktreeEntry[] = [];
   for (const block of out.split(/\n\n+/)) {
     const path = /^worktree (.+)$/m.exec(block)?.[1];
@@ -116,7 +76,7 @@ async function listWorktrees(run: CommandRunner, repoDir: string): Promise<Workt
  * sitting inside some unrelated repository).
  */
 async function findRepo(run: CommandRunner, tree: string): Promise<string | null> {
-  const r = await run('git', ['rev-parse', '--is-bare-repository', '--show-toplevel'], { cwd: tree });
+  const r = await runGit(tree, ['rev-parse', '--is-bare-repository', '--show-toplevel'], { run, config: 'plain' });
   const [bare, top] = r.stdout.trim().split('\n');
   if (bare === 'true') return tree;
   if (r.exitCode !== 0 || !top) return null;
@@ -131,10 +91,10 @@ async function findRepo(run: CommandRunner, tree: string): Promise<string | null
 export async function importPlainTree(tree: string, describe: string, run: CommandRunner = runCommand, log?: (msg: string) => void): Promise<string> {
   log?.(`${tree} is not a git repository: importing it as one commit`);
   const env = { ...identityEnv(KSERIES_IDENTITY), GIT_AUTHOR_DATE: '@0 +0000', GIT_COMMITTER_DATE: '@0 +0000' };
-  await git(run, tree, ['init', '-q', '--initial-branch=kseries/import']);
-  await git(run, tree, ['-c', 'core.preloadIndex=true', '-c', 'index.threads=true', 'add', '-A', '-f', '--', '.']);
-  await git(run, tree, ['commit', '-q', '--no-verify', '--allow-empty', '-m', `kseries: import ${describe}`], env);
-  return (await git(run, tree, ['rev-parse', 'HEAD'])).trim();
+  await git(tree, ['init', '-q', '--initial-branch=kseries/import'], { run });
+  await git(tree, ['-c', 'core.preloadIndex=true', '-c', 'index.threads=true', 'add', '-A', '-f', '--', '.'], { run });
+  await git(tree, ['commit', '-q', '--no-verify', '--allow-empty', '-m', `kseries: import ${describe}`], { run, env });
+  return (await git(tree, ['rev-parse', 'HEAD'], { run })).trim();
 }
 
 /**
@@ -159,7 +119,7 @@ export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWor
   }
 
   const base = req.base ?? 'HEAD';
-  const rev = await run('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { cwd: repoDir });
+  const rev = await runGit(repoDir, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { run, config: 'plain' });
   if (rev.exitCode !== 0) throw usageError(`base revision '${base}' is not a commit in ${tree}`);
   const baseCommit = rev.stdout.trim();
 
@@ -172,16 +132,16 @@ export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWor
   if (mine && existsSync(dir)) {
     // Ours from an earlier run: drop any half-done git am, reset branch and files.
     req.log?.(`resetting worktree ${dir} to ${baseCommit.slice(0, 12)} on ${req.branch}`);
-    await run('git', ['am', '--abort'], { cwd: dir });
-    await git(run, dir, ['checkout', '-q', '-f', '-B', req.branch, baseCommit]);
-    await git(run, dir, ['clean', '-fdq']);
+    await runGit(dir, ['am', '--abort'], { run, config: 'plain' });
+    await git(dir, ['checkout', '-q', '-f', '-B', req.branch, baseCommit], { run });
+    await git(dir, ['clean', '-fdq'], { run });
   } else {
-    if (mine) await git(run, repoDir, ['worktree', 'prune']);
+    if (mine) await git(repoDir, ['worktree', 'prune'], { run });
     if (existsSync(dir) && readdirSync(dir).length > 0) {
       throw usageError(`${dir} already exists and is not a worktree of ${tree}; remove it or pick another directory`);
     }
     req.log?.(`creating worktree ${dir} on ${req.branch} at ${baseCommit.slice(0, 12)}`);
-    await git(run, repoDir, ['worktree', 'add', '-q', '-B', req.branch, dir, baseCommit]);
+    await git(repoDir, ['worktree', 'add', '-q', '-B', req.branch, dir, baseCommit], { run });
     worktrees = await listWorktrees(run, repoDir);
     if (!worktrees.some((w) => w.path === canonical(dir))) throw infraError(`git worktree add did not register ${dir}`);
   }
@@ -190,5 +150,5 @@ export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWor
 
 /** Remove a variant's worktree (the branch stays, for inspection). */
 export async function removeWorktree(repoDir: string, worktreeDir: string, run: CommandRunner = runCommand): Promise<void> {
-  await git(run, repoDir, ['worktree', 'remove', '--force', resolve(worktreeDir)]);
+  await git(repoDir, ['worktree', 'remove', '--force', resolve(worktreeDir)], { run });
 }

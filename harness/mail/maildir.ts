@@ -2,7 +2,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { usageError } from '../util/errors.ts';
-import type { MailMessage } from './model.ts';
+import type { MailMessage } from './mail-types.ts';
 import { decodeMaybeGzip, parseMessage } from './mbox.ts';
 
 export async function readMaildir(dir: string): Promise<MailMessage[]> {

@@ -4,14 +4,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { infraError } from '../util/errors.ts';
+import { git } from '../util/git.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
 
 /** Patch id of any text holding a diff (a mail, a bare patch, `git show` output); '' when it holds none. */
 export async function patchIdOfText(text: string | Buffer, cwd: string, run: CommandRunner = runCommand): Promise<string> {
-  const r = await run('git', ['patch-id', '--stable'], { cwd, stdin: 'pipe', input: text });
-  if (r.exitCode !== 0) throw infraError(`git patch-id failed: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`);
-  return r.stdout.trim().split(/\s+/)[0] ?? '';
+  const out = await git(cwd, ['patch-id', '--stable'], { run, config: 'plain', input: text, what: 'git patch-id failed' });
+  return out.trim().split(/\s+/)[0] ?? '';
 }
 
 /**
@@ -21,9 +20,7 @@ export async function patchIdOfText(text: string | Buffer, cwd: string, run: Com
 const SHOW = ['-c', 'diff.noprefix=false', '-c', 'diff.mnemonicPrefix=false', 'show', '--format=', '--no-color', '--no-ext-diff', '--no-textconv'];
 
 export async function commitDiff(commit: string, cwd: string, run: CommandRunner = runCommand): Promise<string> {
-  const r = await run('git', [...SHOW, commit], { cwd });
-  if (r.exitCode !== 0) throw infraError(`git show ${commit} failed: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`);
-  return r.stdout + '\n';
+  return (await git(cwd, [...SHOW, commit], { run, config: 'plain', what: `git show ${commit} failed` })) + '\n';
 }
 
 /** The patch id of a commit, from its diff's bytes (a non-UTF-8 line must not turn into U+FFFD first). */
@@ -31,8 +28,7 @@ export async function patchIdOfCommit(commit: string, cwd: string, run: CommandR
   const dir = await mkdtemp(join(tmpdir(), 'kseries-patch-id-'));
   try {
     const file = join(dir, 'diff');
-    const r = await run('git', [...SHOW, `--output=${file}`, commit], { cwd });
-    if (r.exitCode !== 0) throw infraError(`git show ${commit} failed: ${r.stderr.trim() || r.spawnError || `exit ${r.exitCode}`}`);
+    await git(cwd, [...SHOW, `--output=${file}`, commit], { run, config: 'plain', what: `git show ${commit} failed` });
     return await patchIdOfText(await readFile(file), cwd, run);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // Human-readable lines describing an assembled series, printed before applying it.
 import { netDiffStat } from './diffstat.ts';
-import { messageBody } from './mbox.ts';
-import type { DiffStat, Series } from './model.ts';
+import { messageBody } from '../mail/mbox.ts';
+import type { DiffStat } from './apply-types.ts';
+import type { Series } from '../mail/mail-types.ts';
 
 const MINUS = '\u2212';
 

@@ -1,7 +1,7 @@
 // Per-file insertions/deletions of the unified diff in a patch e-mail, and of
 // a whole series, from the one diff parser (unified-diff.ts), so a summary
 // names files as the appliers do.
-import type { DiffStat, FileStat } from './model.ts';
+import type { DiffStat, FileStat } from './apply-types.ts';
 import { addedLines, diffPath, removedLines, parseUnifiedDiff, type DiffHunk } from './unified-diff.ts';
 
 function statOf(files: FileStat[]): DiffStat {

@@ -10,12 +10,12 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
-import { infraError, usageError } from '../util/errors.ts';
+import { usageError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
-import { runCommand, spawn } from '../util/proc.ts';
+import { catFileBatch, git, runGit } from '../util/git.ts';
 import { messageHeaders, parseHeaders } from './mbox.ts';
-import type { MailMessage } from './model.ts';
-import { ThreadGraph, type ThreadHeaders } from './thread.ts';
+import type { MailMessage } from './mail-types.ts';
+import { ThreadGraph, type ThreadHeaders } from './thread-graph.ts';
 
 /** Headers of one archived message and where its text is. */
 export interface InboxEntry extends ThreadHeaders {
@@ -29,11 +29,8 @@ const INDEX_FORMAT = 'v1';
 /** Header blocks beyond this are cut: the threading headers are long before it. */
 const MAX_HEADER_BYTES = 256 * 1024;
 
-async function git(gitDir: string, args: string[]): Promise<string> {
-  const r = await runCommand('git', ['--git-dir', gitDir, ...args], { maxBuffer: 1024 * 1024 * 1024 });
-  if (r.spawnError) throw infraError(`cannot run git: ${r.spawnError}`);
-  if (r.exitCode !== 0) throw infraError(`git ${args[0]} failed in ${gitDir}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  return r.stdout;
+function inboxGit(gitDir: string, args: string[]): Promise<string> {
+  return git({ gitDir }, args, { config: 'plain', maxBuffer: 1024 * 1024 * 1024, what: `git ${args[0]} failed in ${gitDir}` });
 }
 
 /** The git dirs of an inbox path: a git dir itself, a work tree, or a v2 inbox with git/N.git epochs. */
@@ -47,14 +44,14 @@ export async function inboxGitDirs(path: string): Promise<string[]> {
   }
   const candidate = existsSync(join(abs, '.git')) ? join(abs, '.git') : abs;
   // --git-dir (not -C) so that a non-repository is not mistaken for an enclosing one.
-  const r = await runCommand('git', ['--git-dir', candidate, 'rev-parse', '--absolute-git-dir']);
+  const r = await runGit({ gitDir: candidate }, ['rev-parse', '--absolute-git-dir'], { config: 'plain' });
   if (r.exitCode !== 0) throw usageError(`--inbox ${path} is not a git repository`);
   return [r.stdout.trim()];
 }
 
 /** Cache key: the git dir and everything its refs point at. */
 async function indexKey(gitDir: string): Promise<string> {
-  const refs = await git(gitDir, ['for-each-ref', '--format=%(objectname) %(refname)']);
+  const refs = await inboxGit(gitDir, ['for-each-ref', '--format=%(objectname) %(refname)']);
   return sha256(INDEX_KIND, INDEX_FORMAT, gitDir, refs);
 }
 
@@ -79,7 +76,7 @@ function fromRow(r: Row, repo: number): InboxEntry {
 
 /** Blob ids of every `m` file in the history (missing objects of a partial clone skipped). */
 async function messageBlobs(gitDir: string): Promise<string[]> {
-  const out = await git(gitDir, ['rev-list', '--objects', '--all', '--missing=print']);
+  const out = await inboxGit(gitDir, ['rev-list', '--objects', '--all', '--missing=print']);
   const blobs: string[] = [];
   for (const line of out.split('\n')) {
     if (line.endsWith(' m') && line.length > 2) blobs.push(line.slice(0, line.indexOf(' ')));
@@ -101,47 +98,21 @@ function headerEnd(buf: Buffer): number {
  * whole archive never sits in memory.
  */
 async function streamHeaders(gitDir: string, blobs: readonly string[], onHeaders: (blob: string, head: string) => void): Promise<void> {
-  const p = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], {
-    stdin: 'pipe',
-    buffer: { stdout: false, stderr: true },
+  await catFileBatch(gitDir, blobs, (oid) => {
+    let head: Buffer = Buffer.alloc(0);
+    let headDone = false;
+    return {
+      write(chunk) {
+        if (headDone) return;
+        head = Buffer.concat([head, chunk]);
+        if (headerEnd(head) >= 0 || head.length > MAX_HEADER_BYTES) headDone = true;
+      },
+      end() {
+        const end = headerEnd(head);
+        onHeaders(oid, head.toString('utf8', 0, end < 0 ? head.length : end));
+      },
+    };
   });
-  let pending: Buffer = Buffer.alloc(0);
-  let cur: { oid: string; remaining: number; head: Buffer; headDone: boolean } | null = null;
-  const finish = (c: NonNullable<typeof cur>) => {
-    const end = headerEnd(c.head);
-    onHeaders(c.oid, c.head.toString('utf8', 0, end < 0 ? c.head.length : end));
-  };
-  p.stdout!.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let off = 0;
-    for (;;) {
-      if (cur === null) {
-        const nl = pending.indexOf(10, off);
-        if (nl < 0) break;
-        const line = pending.toString('latin1', off, nl);
-        off = nl + 1;
-        const m = /^([0-9a-f]+) blob (\d+)$/.exec(line);
-        if (m) cur = { oid: m[1]!, remaining: Number(m[2]) + 1, head: Buffer.alloc(0), headDone: false };
-        continue; // "<oid> missing": nothing follows
-      }
-      const take = Math.min(cur.remaining, pending.length - off);
-      if (take === 0) break;
-      if (!cur.headDone) {
-        cur.head = Buffer.concat([cur.head, pending.subarray(off, off + take)]);
-        if (headerEnd(cur.head) >= 0 || cur.head.length > MAX_HEADER_BYTES) cur.headDone = true;
-      }
-      cur.remaining -= take;
-      off += take;
-      if (cur.remaining === 0) {
-        finish(cur);
-        cur = null;
-      }
-    }
-    pending = off >= pending.length ? Buffer.alloc(0) : pending.subarray(off);
-  });
-  p.stdin!.end(blobs.join('\n') + '\n');
-  const r = await p;
-  if (r.exitCode !== 0) throw infraError(`git cat-file failed in ${gitDir}: ${String(r.stderr ?? '').trim()}`);
 }
 
 /** Read the headers of every message of one git dir. */
@@ -183,25 +154,10 @@ async function loadIndex(gitDir: string, repo: number, opts: InboxOpenOptions): 
 /** Read whole blobs with one cat-file --batch. */
 async function readBlobs(gitDir: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  if (blobs.length === 0) return out;
-  const r = await spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], {
-    input: blobs.join('\n') + '\n',
-    encoding: 'buffer',
-    maxBuffer: 1024 * 1024 * 1024,
+  await catFileBatch(gitDir, blobs, (oid) => {
+    const chunks: Buffer[] = [];
+    return { write: (c) => chunks.push(c), end: () => out.set(oid, Buffer.concat(chunks)) };
   });
-  if (r.exitCode !== 0) throw infraError(`git cat-file failed in ${gitDir}`);
-  const buf = Buffer.from(r.stdout as unknown as Uint8Array);
-  let off = 0;
-  while (off < buf.length) {
-    const nl = buf.indexOf(10, off);
-    if (nl < 0) break;
-    const m = /^([0-9a-f]+) blob (\d+)$/.exec(buf.toString('latin1', off, nl));
-    off = nl + 1;
-    if (!m) continue;
-    const size = Number(m[2]);
-    out.set(m[1]!, buf.subarray(off, off + size));
-    off += size + 1;
-  }
   return out;
 }
 

@@ -7,7 +7,7 @@ import type { CacheStore } from '../cache/store.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { decodeMaybeGzip, parseMbox } from './mbox.ts';
-import type { MailMessage } from './model.ts';
+import type { MailMessage } from './mail-types.ts';
 
 /** The subset of fetch() lore needs, so tests can answer without a network. */
 export type FetchLike = (

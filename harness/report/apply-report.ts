@@ -1,7 +1,7 @@
 // How each patch went in: method, moved/fuzzed hunks and where they landed,
 // and whether the patch changed on the way in (patch-id as posted vs applied).
-import { functionKey } from '../series/funcname.ts';
-import type { PatchApplyReport } from '../series/model.ts';
+import { functionKey } from '../apply/funcname.ts';
+import type { PatchApplyReport } from '../apply/apply-types.ts';
 
 export function formatHunks(r: PatchApplyReport): string[] {
   return r.hunks.map((h) => {
