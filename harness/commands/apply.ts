@@ -34,6 +34,7 @@ export const applyCommand: CommandModule<object, ApplyArgs> = {
     const sink = jsonSink(a.json);
     const out = sink.screen;
     for (const s of list.series) out.write(formatSeriesSummary(s).join('\n') + '\n');
+    for (const n of list.notes ?? []) out.write(`${n}\n`);
     const result = await withVariantCheckout(
       {
         tree,

@@ -14,7 +14,7 @@ export const variantsCommand: CommandModule<object, { profile: string }> = {
     lines.push(`probes: ${p.probes.join(', ')} · ABIs: ${p.abis.join(', ')}`, 'variants:');
     const w = Math.max(...p.variants.map((v) => v.name.length));
     for (const v of p.variants) {
-      const what = v.patches.map((s) => ('file' in s ? s.file : `${s.series}${s.select ? ` ${s.select}` : ''}${s.drop ? ` without ${s.drop.join(',')}` : ''}`)).join(' + ') || '(no patches)';
+      const what = v.patches.map((s) => ('file' in s ? s.file : 'message' in s ? `<${s.message}>` : `${s.series}${s.select ? ` ${s.select}` : ''}${s.drop ? ` without ${s.drop.join(',')}` : ''}`)).join(' + ') || '(no patches)';
       lines.push(`  ${v.name.padEnd(w)}  ${what}${v.description ? ` — ${v.description}` : ''}`);
     }
     process.stdout.write(lines.join('\n') + '\n');

@@ -10,7 +10,9 @@ import { DEFAULT_ABIS } from '../model/arch.ts';
 /** One step of a variant: patches from a series revision, or a patch/mbox file of the profile. */
 export type PatchSelection =
   | { series: string; select?: string; drop?: number[] }
-  | { file: string };
+  | { file: string }
+  /** A diff posted in a reply, by Message-ID, used as posted. */
+  | { message: string };
 
 export interface Variant {
   name: string;
@@ -64,12 +66,16 @@ const isStrArray = (x: unknown): x is string[] => Array.isArray(x) && x.every(is
 function parseSelection(x: unknown, where: string, series: Record<string, SeriesRef>, dir: string): PatchSelection {
   req(x && typeof x === 'object', where, 'each patch selection must be an object');
   const o = x as Json;
+  if ('message' in o) {
+    req(isStr(o.message), where, '"message" must be a Message-ID');
+    return { message: o.message };
+  }
   if ('file' in o) {
     req(isStr(o.file), where, '"file" must be a path');
     req(existsSync(join(dir, o.file)), where, `patch file ${o.file} does not exist in the profile`);
     return { file: o.file };
   }
-  req(isStr(o.series), where, 'a selection needs "series" (a key of "series") or "file"');
+  req(isStr(o.series), where, 'a selection needs "series" (a key of "series"), "file" or "message"');
   req(o.series in series, where, `unknown series "${o.series}" (have: ${Object.keys(series).join(', ')})`);
   const sel: PatchSelection = { series: o.series };
   if (o.select !== undefined) {

@@ -153,6 +153,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     const v = plan;
     const { list, base } = await timed('series', () => v.patches(tree));
     for (const s of list.series) for (const line of formatSeriesSummary(s)) progress.stage('series', line);
+    for (const n of list.notes ?? []) progress.stage('series', n);
     progress.begin('apply');
     const tApply = Date.now();
     build = await withVariantCheckout(

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
 import type { PatchToApply } from '../apply/apply-series.ts';
-import { decodeMaybeGzip, headBlock, messageHeaders, parseHeaders, parseMessage, splitMbox } from '../mail/mbox.ts';
+import { decodeMaybeGzip, headBlock, messageHeaders, normalizeMessageId, parseHeaders, parseMessage, splitMbox } from '../mail/mbox.ts';
+import { bareDiffMail, carriesDiff, isBareDiff, isPostedDiff, postedDiffTitle } from '../mail/posted-diff.ts';
 import type { MailMessage, Series } from '../mail/mail-types.ts';
-import { loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../mail/sources.ts';
+import { findThread, loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../mail/sources.ts';
 import { checkStatedDiffStats } from '../apply/stat-check.ts';
 import { parseSubject } from '../mail/subject.ts';
+import { parsePatchSelection } from '../mail/assemble.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
@@ -30,6 +32,8 @@ export interface PatchList {
   series: Series[];
   /** Human description of where the patches come from. */
   describe: string;
+  /** What was chosen and why, when the input could be read two ways (a reply's own diff, a reply without one). */
+  notes?: string[];
 }
 
 /**
@@ -37,8 +41,10 @@ export interface PatchList {
  * there, so a missing one is made up from the file name.
  */
 export function parsePatchMails(data: Buffer | string, label: string): MailMessage[] {
-  const raws = splitMbox(data);
-  if (raws.length === 0) throw usageError(`${label} is not a patch mail: it does not start with a "From " line`);
+  let raws = splitMbox(data);
+  // A bare `git diff` / `diff -u` file: a mail around it, named after the file.
+  if (raws.length === 0 && isBareDiff(Buffer.from(data).toString('latin1'))) raws = splitMbox(bareDiffMail(Buffer.from(data), basename(label)));
+  if (raws.length === 0) throw usageError(`${label} is neither a patch mail (it does not start with a "From " line) nor a diff`);
   return raws.map((raw, i) => {
     const m = parseMessage(raw);
     if (m) return m;
@@ -92,6 +98,13 @@ export async function variantPatches(profile: Profile, variant: Variant, inputs:
   const open = sourceOpener(inputs);
   const out: PatchList = { patches: [], series: [], describe: `${profile.name}/${variant.name}` };
   for (const sel of variant.patches) {
+    if ('message' in sel) {
+      const m = await messageById(sel.message, await open(), inputs);
+      if (!m) throw usageError(`${profile.name}/${variant.name}: message <${normalizeMessageId(sel.message)}> not found`);
+      if (!carriesDiff(m)) throw usageError(`${profile.name}/${variant.name}: <${m.messageId}> carries no diff`);
+      out.patches.push(postedPatch(m));
+      continue;
+    }
     if ('file' in sel) {
       const mails = await readPatchMails(join(profile.dir, sel.file));
       out.patches.push(...mails.map((m, i) => looseMail(m, i + 1, mails.length)));
@@ -111,14 +124,53 @@ export async function variantPatches(profile: Profile, variant: Variant, inputs:
   return checked(out);
 }
 
-/** `--series MSGID` with -v/-P/--drop, looked up in --mbox/--maildir/--inbox or lore. */
+/** The message itself, from the thread the sources (or lore) hold for it. */
+async function messageById(messageId: string, sources: MailSource[], inputs: SeriesInputs): Promise<MailMessage | undefined> {
+  const id = normalizeMessageId(messageId);
+  const thread = await findThread(id, sources, { store: inputs.store, lore: inputs.lore, revisions: false });
+  return thread.find((m) => m.messageId === id);
+}
+
+/** A diff posted in a reply, as the one patch to apply. */
+function postedPatch(m: MailMessage): PatchToApply {
+  return { index: 1, total: 1, title: postedDiffTitle(m), message: m };
+}
+
+/**
+ * `--series MSGID` with -v/-P/--drop, looked up in --mbox/--maildir/--inbox or
+ * lore. A reply carrying a diff stands for that diff alone (b4 am -P _); a
+ * reply without one stands for its series, and the notes say so.
+ */
 export async function messageIdPatches(
   messageId: string,
   opts: { revision?: number; select?: string; drop?: readonly number[] },
   inputs: SeriesInputs,
 ): Promise<PatchList> {
-  const s = await seriesByMessageId(messageId, opts, await sourceOpener(inputs)(), inputs);
-  return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}` });
+  const sources = await sourceOpener(inputs)();
+  const own = await messageById(messageId, sources, inputs);
+  const id = normalizeMessageId(messageId);
+  if (own && isPostedDiff(own)) {
+    if (opts.revision !== undefined || opts.select !== undefined || (opts.drop ?? []).length > 0) {
+      throw usageError(`<${id}> is a reply carrying its own diff: -v, -P and --drop choose patches of a series, not of it`);
+    }
+    const note = `<${id}> is a reply carrying a diff: applying that diff alone (as b4 am -P _), not the series of its thread`;
+    return checked({ patches: [postedPatch(own)], series: [], describe: `the diff in <${id}>`, notes: [note] });
+  }
+  const s = await seriesByMessageId(messageId, opts, sources, inputs);
+  const notes = own && parseSubject(own.subject).reply ? [`<${id}> is a reply without a diff: applying v${s.revision} of the series it belongs to (-v N for another revision)`] : [];
+  return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}`, notes });
+}
+
+/** -P/--drop over a list that is not a posted series (--patches, --range): the same rules as for a series. */
+export function pickPatches(list: PatchList, select: string | undefined, drop: readonly number[] = []): PatchList {
+  if (select === undefined && drop.length === 0) return list;
+  const total = list.patches.length;
+  for (const d of drop) {
+    if (!Number.isInteger(d) || d < 1 || d > total) throw usageError(`cannot drop patch ${d}: ${list.describe} has patches 1-${total}`);
+  }
+  const wanted = (select !== undefined ? parsePatchSelection(select, total) : list.patches.map((_, i) => i + 1)).filter((n) => !drop.includes(n));
+  if (wanted.length === 0) throw usageError(`no patches of ${list.describe} left after --select/--drop`);
+  return { ...list, patches: list.patches.filter((_, i) => wanted.includes(i + 1)) };
 }
 
 /** A directory of .patch files (git format-patch output), applied in name order. */

@@ -5,7 +5,7 @@ import { CacheStore } from '../cache/store.ts';
 import type { SourceTree } from '../kernel/tree.ts';
 import { findVariant, type Profile } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
-import { directoryPatches, messageIdPatches, rangePatches, variantPatches, type PatchList, type SeriesInputs } from './patches.ts';
+import { directoryPatches, messageIdPatches, pickPatches, rangePatches, variantPatches, type PatchList, type SeriesInputs } from './patches.ts';
 
 export interface VariantPlan {
   /** Profile or series name, and variant name: the branch is kseries/<label>/<name>. */
@@ -49,6 +49,10 @@ export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan
   const chosen = [a.variant && 'profile variant', a.series && '--series', a.patches && '--patches', a.range && '--range'].filter(Boolean);
   if (chosen.length > 1) throw usageError(`choose one of --variant, --series, --patches and --range (got ${chosen.join(', ')})`);
   const common = { allowMisplaced: a.allowMisplaced, ...(a.base ? { base: a.base } : {}) };
+  const picking = a.select !== undefined || (a.drop ?? []).length > 0;
+  if (a.revision !== undefined && !a.series) throw usageError('-v/--revision chooses a revision of a --series');
+  if (picking && profile && a.variant) throw usageError('-P/--drop choose patches of --series, --patches or --range; a profile variant names its own');
+  const pick = (list: PatchList) => pickPatches(list, a.select, a.drop);
   if (profile && a.variant) {
     const v = findVariant(profile, a.variant);
     // Even a variant without patches goes through the worktree, so all of a profile's variants
@@ -59,7 +63,7 @@ export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan
     const opts = { ...(a.revision ? { revision: a.revision } : {}), ...(a.select ? { select: a.select } : {}), ...(a.drop ? { drop: a.drop } : {}) };
     return { label: a.series.replace(/[<>]/g, '').split('@')[0]!, name: a.revision ? `v${a.revision}` : 'latest', ...common, patches: async () => ({ list: await messageIdPatches(a.series!, opts, inputs()) }) };
   }
-  if (a.patches) return { label: 'patches', name: basename(a.patches), ...common, patches: async () => ({ list: await directoryPatches(a.patches!) }) };
+  if (a.patches) return { label: 'patches', name: basename(a.patches), ...common, patches: async () => ({ list: pick(await directoryPatches(a.patches!)) }) };
   if (a.range) {
     const range = a.range;
     return {
@@ -68,7 +72,8 @@ export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan
       ...common,
       patches: async (tree: SourceTree) => {
         if (!tree.isGit) throw usageError('--range needs --tree with git history');
-        return rangePatches(tree.srcDir, range);
+        const r = await rangePatches(tree.srcDir, range);
+        return { ...r, list: pick(r.list) };
       },
     };
   }
