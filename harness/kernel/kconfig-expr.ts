@@ -71,22 +71,17 @@ export function evalExpr(expr: string, config: Kconfig): Tri | null {
     }
     return primary();
   };
-  const and = (): Tri => {
-    let v = not();
-    while (toks[i] === '&&') {
+  // a && b takes the lower tristate, a || b the higher (y=2, m=1, n=0).
+  const chain = (op: string, next: () => Tri, pick: (a: number, b: number) => number) => (): Tri => {
+    let v = next();
+    while (toks[i] === op) {
       i++;
-      v = Math.min(v, not()) as Tri;
+      v = pick(v, next()) as Tri;
     }
     return v;
   };
-  const or = (): Tri => {
-    let v = and();
-    while (toks[i] === '||') {
-      i++;
-      v = Math.max(v, and()) as Tri;
-    }
-    return v;
-  };
+  const and = chain('&&', not, Math.min);
+  const or = chain('||', and, Math.max);
   try {
     const v = or();
     return i === toks.length ? v : null;
