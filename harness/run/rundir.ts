@@ -5,6 +5,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DEBIAN_SOURCE_TARBALL, type SourceTree, type TreeSpec } from '../kernel/tree.ts';
 import { infraError } from '../util/errors.ts';
 import { runCommand, shellQuote, type CommandRunner } from '../util/proc.ts';
+import { git as runGitOrThrow } from '../util/git.ts';
 
 function defaultRunDir(cwd = process.cwd(), now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -163,11 +164,7 @@ export interface SourceRecord {
  * reproducer.sh can rebuild on a machine without this cache.
  */
 export async function recordSources(runDir: string, r: SourceRecord, run: CommandRunner = runCommand): Promise<ReproducerSource> {
-  const git = async (cwd: string, args: string[]) => {
-    const out = await run('git', ['-C', cwd, ...args], { maxBuffer: 1 << 30 });
-    if (out.exitCode !== 0) throw infraError(`git ${args.join(' ')} in ${cwd} failed: ${out.stderr.trim().split('\n')[0] ?? ''}`);
-    return out.stdout;
-  };
+  const git = (cwd: string, args: string[]) => runGitOrThrow(cwd, args, { run, maxBuffer: 1 << 30 });
   const tarballSha = /^tarball:([0-9a-f]{64})$/.exec(r.tree.identity)?.[1];
   let base: ReproducerSource['base'];
   if (r.spec.kind === 'tarball' && tarballSha) {
