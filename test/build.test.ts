@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore } from '../harness/cache/store.ts';
-import { buildErrorLines, isObjectLine } from '../harness/kernel/build-log.ts';
+import { buildErrorLines, isCompileLine, isObjectLine } from '../harness/kernel/build-log.ts';
 import { buildKernel, buildKey } from '../harness/kernel/build.ts';
 import { X86_64 } from '../harness/model/arch.ts';
 import { kernelVersionFromMakefile } from '../harness/kernel/tree.ts';
@@ -26,6 +26,13 @@ t.test('object lines are counted for progress, other lines are not', async (t) =
   t.ok(isObjectLine('  AS      arch/x86/entry/entry_64.o'));
   t.notOk(isObjectLine('make[1]: Entering directory'));
   t.notOk(isObjectLine('kernel/fork.c:12:1: error: expected'));
+});
+
+t.test('the object count quoted in the README and by make bench is the C compilations alone', async (t) => {
+  t.ok(isCompileLine('  CC      kernel/fork.o'));
+  t.notOk(isCompileLine('  HOSTCC  scripts/basic/fixdep'));
+  t.notOk(isCompileLine('  AR      kernel/built-in.a'));
+  t.notOk(isCompileLine('  LD      vmlinux'));
 });
 
 t.test('the failure digest keeps the error lines, last ones last', async (t) => {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeArgv } from '../kernel/configure.ts';
-import { isObjectLine } from '../kernel/build-log.ts';
+import { isCompileLine } from '../kernel/build-log.ts';
 import type { ArchDef } from '../model/arch.ts';
 import type { Progress } from '../run/progress.ts';
 import { formatDuration } from '../util/duration.ts';
@@ -114,8 +114,8 @@ export async function runBench(o: BenchOptions, progress: Progress): Promise<str
     mustPass(k, `cold run ${i}`);
     figs.cold.samplesMs.push(buildPart(k.stages, false));
     if (i === 1) {
-      const objects = (await readFile(join(k.out, 'build.log'), 'utf8')).split('\n').filter(isObjectLine).length;
-      notes.push(`objects compiled by the cold build of the base config (${o.arch.name}): ${objects}`);
+      const objects = (await readFile(join(k.out, 'build.log'), 'utf8')).split('\n').filter(isCompileLine).length;
+      notes.push(`C objects compiled by the cold build of the base config (${o.arch.name}, CC lines of build.log): ${objects}`);
       // The floor's sources: a copy of the worktree kseries built, without its .git.
       const wt = await worktreeOf(cache);
       say(`copying ${wt} for the plain-make floor`);

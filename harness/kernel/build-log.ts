@@ -8,6 +8,11 @@ export function isObjectLine(line: string): boolean {
   return OBJECT_LINE.test(line);
 }
 
+/** A C compilation ("  CC      kernel/fork.o"): the object count the README and make bench quote. */
+export function isCompileLine(line: string): boolean {
+  return /^\s{2}CC\s/.test(line);
+}
+
 const ERROR_LINE = /(\berror\b|\bError \d+|\*\*\*|undefined reference|No rule to make target|fatal:|Segmentation fault|Killed)/;
 
 /** The last lines that explain a failed build (compiler errors first, make's "***" lines last). */

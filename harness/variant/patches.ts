@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';
+import type { SourceTree } from '../kernel/tree.ts';
 import type { PatchToApply } from '../apply/apply-series.ts';
 import { decodeMaybeGzip, headBlock, messageHeaders, normalizeMessageId, parseHeaders, parseMessage, splitMbox } from '../mail/mbox.ts';
 import { bareDiffMail, carriesDiff, isBareDiff, isPostedDiff, postedDiffTitle } from '../mail/posted-diff.ts';
@@ -159,6 +160,23 @@ export async function messageIdPatches(
   const s = await seriesByMessageId(messageId, opts, sources, inputs);
   const notes = own && parseSubject(own.subject).reply ? [`<${id}> is a reply without a diff: applying v${s.revision} of the series it belongs to (-v N for another revision)`] : [];
   return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}`, notes });
+}
+
+/**
+ * Which commit a posted series goes onto, and a line saying why: --base when
+ * given, else the series' "base-commit:" when the tree has that commit, else
+ * the tree as it is. Nothing to say for a list that is not a series.
+ */
+export async function seriesBase(tree: SourceTree, list: PatchList, userBase?: string, run: CommandRunner = runCommand): Promise<{ base?: string; note?: string }> {
+  if (userBase) return { base: userBase, note: `base: ${userBase} (--base)` };
+  if (list.series.length === 0) return {};
+  const named = list.series.find((s) => s.baseCommit !== undefined)?.baseCommit;
+  if (!named) return { note: 'base: the tree as it is (the series names no base-commit:)' };
+  if (tree.isGit) {
+    const r = await runGit(tree.srcDir, ['rev-parse', '--verify', '--quiet', `${named}^{commit}`], { run });
+    if (r.exitCode === 0) return { base: r.stdout.trim(), note: `base: ${named.slice(0, 12)}, the series' base-commit:, found in the tree` };
+  }
+  return { note: `base: the tree as it is (the series' base-commit: ${named.slice(0, 12)} is not in the tree; --base REV picks one)` };
 }
 
 /** -P/--drop over a list that is not a posted series (--patches, --range): the same rules as for a series. */

@@ -5,7 +5,7 @@ import { CacheStore } from '../cache/store.ts';
 import type { SourceTree } from '../kernel/tree.ts';
 import { findVariant, type Profile } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
-import { directoryPatches, messageIdPatches, pickPatches, rangePatches, variantPatches, type PatchList, type SeriesInputs } from './patches.ts';
+import { directoryPatches, messageIdPatches, pickPatches, rangePatches, seriesBase, variantPatches, type PatchList, type SeriesInputs } from './patches.ts';
 
 export interface VariantPlan {
   /** Profile or series name, and variant name: the branch is kseries/<label>/<name>. */
@@ -61,7 +61,12 @@ export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan
   }
   if (a.series) {
     const opts = { ...(a.revision ? { revision: a.revision } : {}), ...(a.select ? { select: a.select } : {}), ...(a.drop ? { drop: a.drop } : {}) };
-    return { label: a.series.replace(/[<>]/g, '').split('@')[0]!, name: a.revision ? `v${a.revision}` : 'latest', ...common, patches: async () => ({ list: await messageIdPatches(a.series!, opts, inputs()) }) };
+    return { label: a.series.replace(/[<>]/g, '').split('@')[0]!, name: a.revision ? `v${a.revision}` : 'latest', ...common, patches: async (tree: SourceTree) => {
+        const list = await messageIdPatches(a.series!, opts, inputs());
+        // --base wins; else the series' own base-commit: when the tree has it.
+        const chosen = await seriesBase(tree, list, a.base);
+        return { list: { ...list, notes: [...(list.notes ?? []), ...(chosen.note ? [chosen.note] : [])] }, ...(chosen.base ? { base: chosen.base } : {}) };
+      } };
   }
   if (a.patches) return { label: 'patches', name: basename(a.patches), ...common, patches: async () => ({ list: pick(await directoryPatches(a.patches!)) }) };
   if (a.range) {

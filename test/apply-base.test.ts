@@ -1,0 +1,68 @@
+// Which commit a posted series goes onto: its base-commit: when the tree has
+// it, else the tree as it is, and always a line saying which and why.
+import t from 'tap';
+import { execa } from 'execa';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { AUTHOR, mbox, raws, TOY_TREE, type Mail } from './fixtures/series/make-fixtures.ts';
+
+const repo = join(import.meta.dirname, '..');
+const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
+const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+const git = (cwd: string, ...args: string[]) => execa('git', args, { cwd, env: gitEnv }).then((r) => r.stdout.trim());
+
+/** The toy tree with two commits: the second changes README only. */
+async function twoCommitTree(): Promise<{ dir: string; first: string; second: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kseries-toy-'));
+  const files = { ...TOY_TREE, Makefile: 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION =\n', Kconfig: 'mainmenu "toy"\n' };
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  await git(dir, 'init', '-q');
+  await git(dir, 'add', '.');
+  await git(dir, 'commit', '-qm', 'first');
+  const first = await git(dir, 'rev-parse', 'HEAD');
+  await writeFile(join(dir, 'README'), 'toy\nrun ./old.sh\nthat is all, really\n');
+  await git(dir, 'commit', '-qam', 'second');
+  return { dir, first, second: await git(dir, 'rev-parse', 'HEAD') };
+}
+
+function series(stamp: string, base: string | undefined): Mail[] {
+  const cover = `${stamp}.1-0-author@example.org`;
+  return [
+    { id: cover, from: AUTHOR, date: 'Mon, 1 Jan 2024 10:00:00 +0100', subject: '[PATCH 0/1] toy: louder', body: `Louder.\n\n${base ? `base-commit: ${base}\n` : ''}` },
+    {
+      id: `${stamp}.1-1-author@example.org`, from: AUTHOR, date: 'Mon, 1 Jan 2024 10:00:01 +0100', subject: '[PATCH 1/1] toy: louder', inReplyTo: cover, references: [cover],
+      body: 'Louder.\n\ndiff --git a/greet.c b/greet.c\n--- a/greet.c\n+++ b/greet.c\n@@ -5 +5 @@\n-\tprintf("hello\\n");\n+\tprintf("HELLO\\n");\n',
+    },
+  ];
+}
+
+async function applyWith(tree: string, mails: Mail[], ...extra: string[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'kseries-mbox-'));
+  await writeFile(join(dir, 'x.mbox'), mbox(raws(mails)));
+  return kseries('apply', '--tree', tree, '--cache', join(dir, 'cache'), '--mbox', join(dir, 'x.mbox'), mails[0]!.id, '--no-lore', ...extra);
+}
+
+t.test('a series whose base-commit: the tree has goes onto it, and says so', async (t) => {
+  const { dir, first } = await twoCommitTree();
+  const r = await applyWith(dir, series('20240101100000', first));
+  t.equal(r.exitCode, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`^base: ${first.slice(0, 12)}, the series' base-commit:, found in the tree$`, 'm'));
+  t.match(r.stdout, new RegExp(`onto ${first.slice(0, 12)}:`));
+});
+
+t.test("a base-commit: the tree lacks, or none, leaves the tree as it is, with the reason; --base wins", async (t) => {
+  const { dir, first, second } = await twoCommitTree();
+  const missing = await applyWith(dir, series('20240101110000', 'feedfacefeedfacefeedfacefeedfacefeedface'));
+  t.equal(missing.exitCode, 0, missing.stderr);
+  t.match(missing.stdout, /^base: the tree as it is \(the series' base-commit: feedfacefeed is not in the tree; --base REV picks one\)$/m);
+  t.match(missing.stdout, new RegExp(`onto ${second.slice(0, 12)}:`));
+  const none = await applyWith(dir, series('20240101120000', undefined));
+  t.match(none.stdout, /^base: the tree as it is \(the series names no base-commit:\)$/m);
+  const forced = await applyWith(dir, series('20240101130000', second), '--base', first);
+  t.match(forced.stdout, new RegExp(`^base: ${first} \\(--base\\)$`, 'm'));
+  t.match(forced.stdout, new RegExp(`onto ${first.slice(0, 12)}:`));
+});
