@@ -2,27 +2,18 @@
 // it, else the tree as it is, and always a line saying which and why.
 import t from 'tap';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { AUTHOR, mbox, raws, TOY_TREE, type Mail } from './fixtures/series/make-fixtures.ts';
+import { join } from 'node:path';
+import { AUTHOR, mbox, raws, type Mail } from './fixtures/series/make-fixtures.ts';
+import { git, toyKernelRepo } from './fixtures/series/toy-repo.ts';
 
 const repo = join(import.meta.dirname, '..');
 const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
-const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-const git = (cwd: string, ...args: string[]) => execa('git', args, { cwd, env: gitEnv }).then((r) => r.stdout.trim());
 
 /** The toy tree with two commits: the second changes README only. */
 async function twoCommitTree(): Promise<{ dir: string; first: string; second: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'kseries-toy-'));
-  const files = { ...TOY_TREE, Makefile: 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION =\n', Kconfig: 'mainmenu "toy"\n' };
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    await writeFile(join(dir, name), text);
-  }
-  await git(dir, 'init', '-q');
-  await git(dir, 'add', '.');
-  await git(dir, 'commit', '-qm', 'first');
+  const dir = await toyKernelRepo();
   const first = await git(dir, 'rev-parse', 'HEAD');
   await writeFile(join(dir, 'README'), 'toy\nrun ./old.sh\nthat is all, really\n');
   await git(dir, 'commit', '-qam', 'second');

@@ -2,10 +2,11 @@
 // plain diffs given with --patches: on the toy tree with synthetic mail.
 import t from 'tap';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { mbox, NOISE, raws, render, REVIEWER, TOY_TREE, V1, V2, type Mail } from './fixtures/series/make-fixtures.ts';
+import { join } from 'node:path';
+import { mbox, NOISE, raws, render, REVIEWER, V1, V2, type Mail } from './fixtures/series/make-fixtures.ts';
+import { git, toyKernelRepo } from './fixtures/series/toy-repo.ts';
 import { carriesDiff, isBareDiff, isPostedDiff, postedDiffTitle } from '../harness/mail/posted-diff.ts';
 import { parseMessage } from '../harness/mail/mbox.ts';
 import { loadProfile } from '../harness/profile/profile.ts';
@@ -13,8 +14,6 @@ import { parsePatchMails } from '../harness/variant/patches.ts';
 
 const repo = join(import.meta.dirname, '..');
 const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
-const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-const git = (cwd: string, ...args: string[]) => execa('git', args, { cwd, env: gitEnv }).then((r) => r.stdout.trim());
 
 const V1_PATCH1 = V1[1]!.id;
 /** A reviewer's "something like this?" in reply to v1 1/3, quoting it and carrying its own diff. */
@@ -32,18 +31,7 @@ const REPLY_DIFF: Mail = {
 /** A reply that only quotes a diff. */
 const QUOTE_ONLY = NOISE[0]!;
 
-async function toyTree(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kseries-toy-'));
-  const files = { ...TOY_TREE, Makefile: 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION =\n', Kconfig: 'mainmenu "toy"\n' };
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    await writeFile(join(dir, name), text);
-  }
-  await git(dir, 'init', '-q');
-  await git(dir, 'add', '.');
-  await git(dir, 'commit', '-qm', 'toy');
-  return dir;
-}
+const toyTree = toyKernelRepo;
 
 async function threadMbox(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kseries-mbox-'));
