@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -73,6 +74,13 @@ void power_off(int status)
 {
 	if (TESTING)
 		exit(status);
+	/*
+	 * write(2) to the serial console returns once the tty has the bytes,
+	 * not once the UART sent them: without waiting, the restart can cut off
+	 * the last lines (the done line among them) and a finished run reads as
+	 * truncated.
+	 */
+	tcdrain(out_fd);
 	sync();
 	/*
 	 * A restart ends QEMU under -no-reboot and, unlike a power-off, needs
