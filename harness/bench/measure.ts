@@ -208,7 +208,8 @@ export async function runBench(o: BenchOptions, progress: Progress): Promise<str
       await save(false);
     }
     const meta = JSON.parse(await readFile(join(o.workDir, 'runs', 'warm-1', 'results.json'), 'utf8')) as { run?: { accel?: string; accelReason?: string } };
-    figs.boot.name = `boot to results (${(meta.run?.accel ?? '?').toUpperCase()}: ${meta.run?.accelReason ?? ''})`;
+    figs.boot.name = `boot to results (${(meta.run?.accel ?? '?').toUpperCase()})`;
+    if (meta.run?.accelReason) notes.push(`accelerator: ${meta.run.accelReason}`);
   }
 
   if (want('cold')) {
