@@ -78,8 +78,10 @@ export async function runBench(o: BenchOptions, progress: Progress): Promise<str
     }
     return { exitCode: r.exitCode, ms, stages, out, log: join(o.workDir, `${label}.log`) };
   };
-  const mustPass = (r: { exitCode: number; log: string }, what: string) => {
+  const mustPass = (r: { exitCode: number; log: string; stages: RunStages }, what: string) => {
     if (r.exitCode !== 0) throw infraError(`bench: ${what} exited ${r.exitCode}; see ${r.log}`);
+    // A figure is never read as 0 from a results.json that lacks the stages.
+    if (r.stages.build === undefined) throw infraError(`bench: ${what} left no build stage time in its results.json; see ${r.log}`);
   };
   const archArgs = ['--accel', 'auto', '--jobs', String(o.jobs)];
   const buildPart = (s: RunStages, withApply: boolean) => (withApply ? (s.apply ?? 0) : 0) + (s.config ?? 0) + (s.build ?? 0);

@@ -13,7 +13,7 @@ import type { MailMessage, Series } from '../mail/mail-types.ts';
 import { findThread, loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../mail/sources.ts';
 import { checkStatedDiffStats } from '../apply/stat-check.ts';
 import { parseSubject } from '../mail/subject.ts';
-import { parsePatchSelection } from '../mail/assemble.ts';
+import { assembleSeries, parsePatchSelection } from '../mail/assemble.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
@@ -147,9 +147,10 @@ export async function messageIdPatches(
   opts: { revision?: number; select?: string; drop?: readonly number[] },
   inputs: SeriesInputs,
 ): Promise<PatchList> {
-  const sources = await sourceOpener(inputs)();
-  const own = await messageById(messageId, sources, inputs);
   const id = normalizeMessageId(messageId);
+  // One lookup: the thread (with the series' other revisions) serves the message itself and the series.
+  const messages = await findThread(id, await sourceOpener(inputs)(), { store: inputs.store, lore: inputs.lore });
+  const own = messages.find((m) => m.messageId === id);
   if (own && isPostedDiff(own)) {
     if (opts.revision !== undefined || opts.select !== undefined || (opts.drop ?? []).length > 0) {
       throw usageError(`<${id}> is a reply carrying its own diff: -v, -P and --drop choose patches of a series, not of it`);
@@ -157,7 +158,7 @@ export async function messageIdPatches(
     const note = `<${id}> is a reply carrying a diff: applying that diff alone (as b4 am -P _), not the series of its thread`;
     return checked({ patches: [postedPatch(own)], series: [], describe: `the diff in <${id}>`, notes: [note] });
   }
-  const s = await seriesByMessageId(messageId, opts, sources, inputs);
+  const s = assembleSeries(messages, id, opts);
   const notes = own && parseSubject(own.subject).reply ? [`<${id}> is a reply without a diff: applying v${s.revision} of the series it belongs to (-v N for another revision)`] : [];
   return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}`, notes });
 }
