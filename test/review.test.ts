@@ -11,6 +11,7 @@ import { git } from './fixtures/series/toy-repo.ts';
 import { collectReview } from '../harness/review/collect.ts';
 import { compareRevisions, differences } from '../harness/review/engine.ts';
 import { formatReviewText, wrap } from '../harness/review/report.ts';
+import { describeChange } from '../harness/review/describe.ts';
 import { parseMessage } from '../harness/mail/mbox.ts';
 import type { CellValue } from '../harness/review/review-types.ts';
 
@@ -127,8 +128,8 @@ t.test('review --run names each planted patch, places each reply diff and compar
   t.equal(byId['nowhere@example.org'].placement.reason, 'it applies neither onto v2 (its full series) nor onto the base');
   t.match(byId['nowhere@example.org'].placement.tried[1], { onto: 'the base', reason: /^it does not apply: a\.txt hunk #1 failed/, hunk: '--- a.txt\n@@ -1,1 +1,1 @@\n-alpha=9\n+alpha=10' }, 'the refused hunk, as posted');
   t.same(json.comparisons.map((c: { text: string }) => c.text), [
-    'v1 changes run:grep -qx alpha=1 a.txt at 2/3 (good → bad); v2 no longer does',
-    'v2 changes run:grep -qx beta=1 b.txt at 3/3 (good → bad); v1 did not',
+    'v1 changes run:grep -qx alpha=1 a.txt at 2/3: good → bad; v2 no longer does',
+    'v2 changes run:grep -qx beta=1 b.txt at 3/3: good → bad; v1 did not',
   ]);
   t.same(json.leftOut, []);
   const text = await readFile(join(out, 'review.txt'), 'utf8');
@@ -188,10 +189,12 @@ t.test('differences and comparisons are pure', async (t) => {
     { revision: 2, values: m({ a: 'PASS', b: 'FAIL', c: 'FAIL y' }), firstPatch: none },
   ]);
   t.same(cmp.map((c) => c.text), [
-    'v1 changes a at 1/2 (PASS → FAIL); v2 no longer does',
-    'v2 changes b (PASS → FAIL); v1 did not',
-    'v1 and v2 both change c, differently: FAIL x (v1) / FAIL y (v2)',
+    'v1 changes a at 1/2: PASS → FAIL; v2 no longer does',
+    'v2 changes b: PASS → FAIL; v1 did not',
+    'v1 and v2 both change c, differently: PASS → FAIL x in v1, PASS → FAIL y in v2',
   ]);
+  t.equal(describeChange('PASS a=PASS b=PASS c=SKIP', 'FAIL a=PASS b=FAIL d=PASS'), 'PASS → FAIL (b PASS→FAIL, c SKIP→-, d -→PASS)', 'a fingerprint shrinks to the cases that differ');
+  t.equal(describeChange('PASS a=PASS', 'CRASHED (probe did not report)'), 'PASS a=PASS → CRASHED (probe did not report)');
 });
 
 t.test('wrap keeps every line within the width, words whole where they fit', async (t) => {

@@ -60,17 +60,21 @@ export function parsePort(arg: string): { messageId: string; file: string } {
   return { messageId: normalizeMessageId(m[1]!), file: m[2]! };
 }
 
-/** What a new build took on this machine: the median of the cache's entries, else 4 minutes. */
-async function buildEstimateMs(store: CacheStore): Promise<number> {
+/**
+ * What builds took on this machine: medians of the cache's entries, cold ones (from an empty dir)
+ * and seeded ones apart; 4 minutes and 1 minute when the cache has none.
+ */
+export async function buildEstimates(store: CacheStore): Promise<{ coldBuildMs: number; seededBuildMs: number }> {
   const dir = store.dir('builds');
   const names = await readdir(dir).catch(() => [] as string[]);
-  const ms: number[] = [];
+  const cold: number[] = [];
+  const seeded: number[] = [];
   for (const n of names) {
-    const e = await readFile(join(dir, n, 'entry.json'), 'utf8').then((t) => JSON.parse(t) as { buildMs?: number }, () => undefined);
-    if (e?.buildMs) ms.push(e.buildMs);
+    const e = await readFile(join(dir, n, 'entry.json'), 'utf8').then((t) => JSON.parse(t) as { buildMs?: number; seededFrom?: string }, () => undefined);
+    if (e?.buildMs) (e.seededFrom ? seeded : cold).push(e.buildMs);
   }
-  ms.sort((a, b) => a - b);
-  return ms.length > 0 ? ms[Math.floor(ms.length / 2)]! : 4 * 60_000;
+  const median = (xs: number[], dflt: number) => (xs.length === 0 ? dflt : xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+  return { coldBuildMs: median(cold, 4 * 60_000), seededBuildMs: median(seeded, 60_000) };
 }
 
 /**
@@ -140,7 +144,7 @@ async function reviewHandler(a: ReviewArgs): Promise<number> {
       },
       ports: portPatches,
       budget,
-      estimate: { buildMs: await buildEstimateMs(store), bootMs: 15_000, checkoutMs: 1_000 },
+      estimate: { ...(await buildEstimates(store)), bootMs: 15_000, checkoutMs: 1_000 },
       tree: `${tree.describe}, Linux ${tree.version}${chosenBase.note ? `; ${chosenBase.note}` : ''}`,
       tester: cmds.length > 0 ? `--run ${cmds.map((c) => `'${c}'`).join(' ')}` : `build and boot: ${probes.length} probes on ${abis.join(', ')}`,
       onPlan: showPlan,

@@ -9,6 +9,7 @@ import { messageBody } from '../mail/mbox.ts';
 import { postedDiffTitle } from '../mail/posted-diff.ts';
 import { infraError } from '../util/errors.ts';
 import type { ReviewMaterial } from './collect.ts';
+import { describeChange } from './describe.ts';
 import type { BuildBudget } from './observers.ts';
 import type {
   CellChange,
@@ -35,12 +36,20 @@ export interface ReviewEngineOptions {
   ports: ReadonlyMap<string, { file: string; patch: PatchToApply }>;
   budget: BuildBudget;
   /** For the plan's time estimate. */
-  estimate: { buildMs: number; bootMs: number; checkoutMs: number };
+  estimate: ReviewEstimate;
   tree: string;
   tester: string;
   /** Told the plan before anything is observed. */
   onPlan?: (plan: ReviewPlanSummary) => void;
   log?: (msg: string) => void;
+}
+
+/** What one step costs on this machine: a build from an empty dir, one seeded from a neighbour, a boot. */
+export interface ReviewEstimate {
+  coldBuildMs: number;
+  seededBuildMs: number;
+  bootMs: number;
+  checkoutMs: number;
 }
 
 const revName = (n: number) => `v${n}`;
@@ -90,9 +99,9 @@ export function compareRevisions(
       const db = vb !== x;
       const A = revName(a.revision);
       const B = revName(b.revision);
-      if (da && !db) out.push({ cell: c, from: a.revision, to: b.revision, text: `${A} changes ${c}${at(a, c)} (${x} → ${va}); ${B} no longer does` });
-      else if (!da && db) out.push({ cell: c, from: a.revision, to: b.revision, text: `${B} changes ${c}${at(b, c)} (${x} → ${vb}); ${A} did not` });
-      else if (da && db && va !== vb) out.push({ cell: c, from: a.revision, to: b.revision, text: `${A} and ${B} both change ${c}, differently: ${va} (${A}) / ${vb} (${B})` });
+      if (da && !db) out.push({ cell: c, from: a.revision, to: b.revision, text: `${A} changes ${c}${at(a, c)}: ${describeChange(x, va)}; ${B} no longer does` });
+      else if (!da && db) out.push({ cell: c, from: a.revision, to: b.revision, text: `${B} changes ${c}${at(b, c)}: ${describeChange(x, vb)}; ${A} did not` });
+      else if (da && db && va !== vb) out.push({ cell: c, from: a.revision, to: b.revision, text: `${A} and ${B} both change ${c}, differently: ${describeChange(x, va)} in ${A}, ${describeChange(x, vb)} in ${B}` });
     }
   }
   return out;
@@ -107,7 +116,7 @@ export function refusal(patch: PatchToApply, reason: string): { reason: string; 
   const named = /(\S+) hunk #(\d+)/.exec(reason);
   const file = named ? files.find((f) => diffPath(f) === named[1]) : files[0];
   const h = file?.hunks.find((x) => (named ? x.number === Number(named[2]) : true));
-  const short = reason.replace(/^patch \d+\/\d+ ".*" (does not apply|refused|changes nothing)/, 'it $1');
+  const short = reason.replace(/^patch \d+\/\d+ ".*" (does not apply|refused|changes nothing)/, (_, w: string) => (w === 'refused' ? 'refused' : `it ${w}`));
   if (!file || !h) return { reason: short };
   const head = `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@${h.headerFunction ? ` ${h.headerFunction}` : ''}`;
   return { reason: short, hunk: [`--- ${diffPath(file)}`, head, ...h.lines].join('\n') };
@@ -148,6 +157,7 @@ export async function runReview(o: ReviewEngineOptions): Promise<ReviewReport> {
       tried.push({ onto: t.onto === 'series' ? `${revName(t.revision)} (its full series)` : 'the base', reason: why.reason, ...(why.hunk ? { hunk: why.hunk } : {}) });
     }
     placement ??= { status: 'refused', tried, reason: `it applies neither onto ${tried.map((x) => x.onto).join(' nor onto ')}` };
+    for (const t of tried) log(`${replyName(r.messageId)}: not onto ${t.onto}: ${t.reason}`);
     log(`${replyName(r.messageId)}: ${placement.status === 'applied' ? `applies onto ${placement.onto === 'series' ? `${revName(placement.revision!)}` : 'the base'}` : `refused: ${placement.reason}`}`);
     placed.push({ reply: r, placement, ...(variant ? { variant } : {}) });
   }
@@ -159,12 +169,24 @@ export async function runReview(o: ReviewEngineOptions): Promise<ReviewReport> {
     ...placed.flatMap((p) => (p.variant ? [p.variant] : [])),
   ];
 
-  // 3. The plan, before anything is built.
+  // 3. The plan, before anything is built. Per kernel, the first new build is cold when the base
+  // is not cached; every later one starts from a neighbour's build dir.
   let builds = 0;
-  for (const v of variants) for (const g of observer.groups) if (await observer.needsBuild(v, g)) builds++;
+  let estimateMs = 0;
+  let allowed = o.budget.max ?? Infinity;
+  for (const g of observer.groups) {
+    let seeded = false;
+    for (const v of variants) {
+      const needs = await observer.needsBuild(v, g);
+      if (v.name === 'base' && !needs) seeded = true;
+      if (!needs) continue;
+      builds++;
+      if (allowed-- > 0) estimateMs += seeded ? o.estimate.seededBuildMs : o.estimate.coldBuildMs;
+      seeded = true;
+    }
+  }
   const pairs = variants.length * observer.groups.length;
   const kernel = !observer.groups.includes('run');
-  const plannedBuilds = o.budget.max !== undefined ? Math.min(builds, o.budget.max) : builds;
   const plan: ReviewPlanSummary = {
     variants: variants.map((v) => v.name),
     groups: [...observer.groups],
@@ -172,7 +194,8 @@ export async function runReview(o: ReviewEngineOptions): Promise<ReviewReport> {
     cached: kernel ? pairs - builds : 0,
     boots: kernel ? pairs : 0,
     ...(o.budget.max !== undefined ? { maxBuilds: o.budget.max } : {}),
-    estimateMs: plannedBuilds * o.estimate.buildMs + pairs * (kernel ? o.estimate.bootMs : o.estimate.checkoutMs),
+    estimateMs: estimateMs + pairs * (kernel ? o.estimate.bootMs : o.estimate.checkoutMs),
+    estimate: o.estimate,
     bisectStepsPerChange: Object.fromEntries(complete.map((r) => [r.revision, middleStepBound(r.toApply.length)])),
   };
   o.onPlan?.(plan);
@@ -188,6 +211,7 @@ export async function runReview(o: ReviewEngineOptions): Promise<ReviewReport> {
     observations++;
     if (obs.kind === 'observed' && kernel) boots++;
     if (obs.kind === 'left-out') note(obs.reason);
+    if (obs.kind === 'skip') note(`${v.name}${kernel ? ` (${g})` : ''} could not be observed: ${obs.reason}`);
     return obs;
   };
   for (const v of variants) {

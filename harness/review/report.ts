@@ -1,6 +1,7 @@
 // The review report in three forms: Markdown, plain text that fits 72 columns
 // (for a reply on the list), and JSON. Pure: from a ReviewReport to text.
 import { formatDuration } from '../util/duration.ts';
+import { describeChange } from './describe.ts';
 import type { CellChange, CellId, CellValue, PatchRef, ReviewReport, RevisionChange } from './review-types.ts';
 
 const WIDTH = 72;
@@ -50,7 +51,7 @@ export function differingCases(good: unknown, bad: unknown, max = 4): { name: st
 }
 
 const patchName = (p: PatchRef) => `${p.index}/${p.total} "${p.title}"`;
-const cellChange = (c: CellChange) => `${c.cell}: ${c.from} → ${c.to}`;
+const cellChange = (c: CellChange) => `${c.cell}: ${describeChange(c.from, c.to)}`;
 
 function changeHeadline(ch: RevisionChange): string {
   if (ch.status === 'found') return `first at patch ${patchName(ch.patch!)} <${ch.patch!.messageId}>`;
@@ -93,7 +94,9 @@ export function formatPlan(p: ReviewReport['plan']): string[] {
       ? `  × ${p.groups.length} kernel(s) (${p.groups.join(', ')}): ${p.builds + p.cached} builds, ${p.cached} cached, ${p.builds} to build${p.maxBuilds !== undefined ? ` (--max-builds ${p.maxBuilds}: ${Math.min(p.builds, p.maxBuilds)} at most, the rest left out)` : ''}; ${p.boots} boots`
       : `  each checked out and tested with the --run commands`,
     `  then per change found, a bisect of up to ${per || '0'} middle prefixes${kernel ? ' per kernel' : ''}`,
-    `  estimate: ${formatDuration(p.estimateMs)} before the bisects`,
+    kernel
+      ? `  estimate: ${formatDuration(p.estimateMs)} before the bisects (a cold build ${formatDuration(p.estimate.coldBuildMs)}, a seeded one ${formatDuration(p.estimate.seededBuildMs)}, a boot ${formatDuration(p.estimate.bootMs)}: medians of this cache's builds, else defaults)`
+      : `  estimate: ${formatDuration(p.estimateMs)}`,
   ];
 }
 
@@ -193,7 +196,7 @@ export function formatReviewMarkdown(r: ReviewReport): string {
     if (v.changes.length === 0) L.push('No change against the base.', '');
     for (const ch of v.changes) {
       L.push(`- **${md(changeHeadline(ch))}**`);
-      for (const c of ch.cells) L.push(`  - \`${c.cell}\`: ${md(c.from)} → ${md(c.to)}`);
+      for (const c of ch.cells) L.push(`  - \`${c.cell}\`: ${md(describeChange(c.from, c.to))}`);
       if (ch.lastGood && ch.firstBad) {
         const rows = ch.cells.flatMap((c) => differingCases(ch.lastGood!.evidence[c.cell], ch.firstBad!.evidence[c.cell], 8).map((d) => `| \`${c.cell}\` | ${md(d.name)} | ${md(d.good)} | ${md(d.bad)} |`));
         if (rows.length > 0) L.push('', `  | cell | case | prefix ${ch.lastGood.prefix} (last good) | prefix ${ch.firstBad.prefix} (first bad) |`, '  |---|---|---|---|', ...rows.map((x) => `  ${x}`));
@@ -210,7 +213,7 @@ export function formatReviewMarkdown(r: ReviewReport): string {
     if (x.placement.status === 'applied') {
       L.push(`  - applied onto ${x.placement.onto === 'series' ? `v${x.placement.revision} (its full series)` : 'the base'}`);
       if (x.changes.length === 0) L.push('  - changes nothing the probes see');
-      for (const c of x.changes) L.push(`  - \`${c.cell}\`: ${md(c.from)} → ${md(c.to)}`);
+      for (const c of x.changes) L.push(`  - \`${c.cell}\`: ${md(describeChange(c.from, c.to))}`);
     }
     for (const t of x.placement.tried) L.push(`  - not onto ${t.onto}: ${md(t.reason)}${t.hunk ? `\n\n    \`\`\`\n${t.hunk.split('\n').slice(0, 12).map((h) => `    ${h}`).join('\n')}\n    \`\`\`` : ''}`);
     if (x.placement.status === 'refused') L.push(`  - **refused**: ${md(x.placement.reason ?? '')}`);

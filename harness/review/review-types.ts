@@ -160,6 +160,8 @@ export interface ReviewPlanSummary {
   boots: number;
   maxBuilds?: number;
   estimateMs: number;
+  /** What the estimate assumed per step (from the cache's own build times, else defaults). */
+  estimate: { coldBuildMs: number; seededBuildMs: number; bootMs: number; checkoutMs: number };
   /** Bisects come on top: up to this many prefix steps per change found, per kernel. */
   bisectStepsPerChange: Record<number, number>;
 }
