@@ -27,6 +27,9 @@ export interface FileDiff {
   /** Path with the first component stripped; null for a deleted file. */
   newPath: string | null;
   hunks: DiffHunk[];
+  /** The abbreviated blob hashes of git's "index OLD..NEW" line, when there is one. */
+  oldBlob?: string;
+  newBlob?: string;
 }
 
 /** The path a file section is known by: the new name, or the old one for a deletion. */
@@ -141,6 +144,11 @@ export function parseUnifiedDiff(text: string): FileDiff[] {
         else cur.newPath = unquote(name[3]!);
       } else if (line.startsWith('new file mode')) cur.oldPath = null;
       else if (line.startsWith('deleted file mode')) cur.newPath = null;
+      else if (/^index [0-9a-f]+\.\.[0-9a-f]+/.test(line)) {
+        const [a, b] = line.slice('index '.length).split(/\.\.| /);
+        cur.oldBlob = a!;
+        cur.newBlob = b!;
+      }
     }
     const h = HUNK_HEADER.exec(line);
     if (h && cur) {

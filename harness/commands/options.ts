@@ -124,7 +124,8 @@ export function seriesOptions<T>(y: Argv<T>) {
     .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch from lore.kernel.org when no source has the Message-ID (--no-lore to forbid)' })
     .option('patches', { type: 'string', group: 'Series:', describe: 'a directory of .patch files' })
     .option('range', { type: 'string', group: 'Series:', describe: "commits A..B of the tree's history, re-applied onto A" })
-    .option('base', { type: 'string', group: 'Series:', describe: 'revision of --tree to apply onto (default HEAD)' })
+    .option('base', { type: 'string', group: 'Series:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
+    .option('guess-base', { type: 'boolean', default: false, group: 'Series:', describe: "without a usable base-commit:, find the base from the patches' index lines (as b4 does)" })
     .option('allow-misplaced', { type: 'boolean', default: false, group: 'Series:', describe: 'accept fuzzed hunks that land in another function' });
 }
 

@@ -43,6 +43,7 @@ function builder(y: Argv) {
     .option('max-builds', countOption('max-builds', 'start at most N new kernel builds; the report lists what was left out', { group: 'Review:', min: 0 }))
     .option('plan', { type: 'boolean', default: false, group: 'Review:', describe: 'print the plan and stop' })
     .option('base', { type: 'string', group: 'Review:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
+    .option('guess-base', { type: 'boolean', default: false, group: 'Review:', describe: "without a usable base-commit:, find the base from the patches' index lines (as b4 does)" })
     .option('allow-misplaced', { type: 'boolean', default: false, group: 'Review:', describe: 'accept fuzzed hunks that land in another function' })
     .option('out', outOption('run directory: review.txt, review.md, review.json, one subdirectory per kernel', 'Output:'))
     .option('json', jsonOption("the review as JSON to FILE ('-' for stdout)", 'Output:'));
@@ -116,7 +117,8 @@ async function reviewHandler(a: ReviewArgs): Promise<number> {
   }
   const tree = await resolveTree(treeSpec, { store, log: (m) => progress.stage('tree', m) });
   const latest = [...material.series.values()].at(-1);
-  const chosenBase = await seriesBase(tree, { patches: [], series: latest ? [latest] : [], describe: '' }, a.base);
+  const latestPatches = [...material.revisions].reverse().find((r) => r.toApply)?.toApply ?? [];
+  const chosenBase = await seriesBase(tree, { patches: latestPatches, series: latest ? [latest] : [], describe: '' }, a.base, { guess: a.guessBase });
   if (chosenBase.note) progress.stage('review', chosenBase.note);
   const ctx: ApplyContext = { tree, store, label: `review-${material.revisions[0]?.rootId.split('@')[0] ?? 'thread'}`, allowMisplaced: a.allowMisplaced, ...(chosenBase.base ? { base: chosenBase.base } : {}) };
   const runDir = await createRunDir(a.out);

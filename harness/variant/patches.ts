@@ -12,6 +12,7 @@ import { bareDiffMail, carriesDiff, isBareDiff, isPostedDiff, postedDiffTitle } 
 import type { MailMessage, Series } from '../mail/mail-types.ts';
 import { findThread, loadSeries, MessageListSource, openSources, type MailSource, type SourceSpec } from '../mail/sources.ts';
 import { checkStatedDiffStats } from '../apply/stat-check.ts';
+import { guessBase } from '../apply/guess-base.ts';
 import { parseSubject } from '../mail/subject.ts';
 import { assembleSeries, parsePatchSelection } from '../mail/assemble.ts';
 import type { Profile, Variant } from '../profile/profile.ts';
@@ -166,18 +167,26 @@ export async function messageIdPatches(
 /**
  * Which commit a posted series goes onto, and a line saying why: --base when
  * given, else the series' "base-commit:" when the tree has that commit, else
- * the tree as it is. Nothing to say for a list that is not a series.
+ * with --guess-base the commit whose files match the patches' pre-image blobs
+ * (as b4 guesses), else the tree as it is.
  */
-export async function seriesBase(tree: SourceTree, list: PatchList, userBase?: string, run: CommandRunner = runCommand): Promise<{ base?: string; note?: string }> {
+export async function seriesBase(tree: SourceTree, list: PatchList, userBase?: string, o: { guess?: boolean; run?: CommandRunner } = {}): Promise<{ base?: string; note?: string }> {
+  const run = o.run ?? runCommand;
   if (userBase) return { base: userBase, note: `base: ${userBase} (--base)` };
-  if (list.series.length === 0) return {};
   const named = list.series.find((s) => s.baseCommit !== undefined)?.baseCommit;
-  if (!named) return { note: 'base: the tree as it is (the series names no base-commit:)' };
-  if (tree.isGit) {
+  if (named && tree.isGit) {
     const r = await runGit(tree.srcDir, ['rev-parse', '--verify', '--quiet', `${named}^{commit}`], { run });
     if (r.exitCode === 0) return { base: r.stdout.trim(), note: `base: ${named.slice(0, 12)}, the series' base-commit:, found in the tree` };
   }
-  return { note: `base: the tree as it is (the series' base-commit: ${named.slice(0, 12)} is not in the tree; --base REV picks one)` };
+  const why = named ? `the series' base-commit: ${named.slice(0, 12)} is not in the tree` : 'the series names no base-commit:';
+  if (o.guess) {
+    if (!tree.isGit) return { note: `base: the tree as it is (${why}, and --guess-base needs a tree with git history)` };
+    const g = await guessBase(tree.srcDir, list.patches, { run });
+    if (g) return { base: g.commit, note: `base: ${g.commit.slice(0, 12)}, guessed from the patches' index lines: ${g.matched} of ${g.total} pre-image blobs match (${why}; ${g.checked} commits compared)` };
+    return { note: `base: the tree as it is (${why}, and --guess-base found no commit holding any of the patches' pre-image blobs)` };
+  }
+  if (list.series.length === 0) return {};
+  return { note: `base: the tree as it is (${why}${named ? '; --base REV or --guess-base picks one' : ''})` };
 }
 
 /** -P/--drop over a list that is not a posted series (--patches, --range): the same rules as for a series. */

@@ -40,6 +40,8 @@ export interface SeriesChoice {
   patches?: string;
   range?: string;
   base?: string;
+  /** --guess-base: find the base from the patches' index lines when the series names none the tree has. */
+  guessBase?: boolean;
   allowMisplaced: boolean;
 }
 
@@ -64,11 +66,18 @@ export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan
     return { label: a.series.replace(/[<>]/g, '').split('@')[0]!, name: a.revision ? `v${a.revision}` : 'latest', ...common, patches: async (tree: SourceTree) => {
         const list = await messageIdPatches(a.series!, opts, inputs());
         // --base wins; else the series' own base-commit: when the tree has it.
-        const chosen = await seriesBase(tree, list, a.base);
+        const chosen = await seriesBase(tree, list, a.base, { guess: a.guessBase ?? false });
         return { list: { ...list, notes: [...(list.notes ?? []), ...(chosen.note ? [chosen.note] : [])] }, ...(chosen.base ? { base: chosen.base } : {}) };
       } };
   }
-  if (a.patches) return { label: 'patches', name: basename(a.patches), ...common, patches: async () => ({ list: pick(await directoryPatches(a.patches!)) }) };
+  if (a.patches) {
+    return { label: 'patches', name: basename(a.patches), ...common, patches: async (tree: SourceTree) => {
+        const list = pick(await directoryPatches(a.patches!));
+        if (!a.guessBase || a.base) return { list };
+        const chosen = await seriesBase(tree, list, undefined, { guess: true });
+        return { list: { ...list, notes: [...(list.notes ?? []), ...(chosen.note ? [chosen.note] : [])] }, ...(chosen.base ? { base: chosen.base } : {}) };
+      } };
+  }
   if (a.range) {
     const range = a.range;
     return {
