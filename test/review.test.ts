@@ -3,11 +3,11 @@
 // diffs that apply onto their series, onto the base only, or nowhere.
 import t from 'tap';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { mbox, render, type Mail } from './fixtures/series/make-fixtures.ts';
-import { git } from './fixtures/series/toy-repo.ts';
+import { kernelRepo } from './fixtures/series/toy-repo.ts';
 import { collectReview } from '../harness/review/collect.ts';
 import { compareRevisions, differences } from '../harness/review/engine.ts';
 import { formatReviewText, wrap } from '../harness/review/report.ts';
@@ -21,25 +21,7 @@ const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js
 const AUTHOR = 'Knob Author <knobs@example.org>';
 const REVIEWER = 'Rev Yewer <reviewer@example.org>';
 
-async function knobRepo(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kseries-knobs-'));
-  const files: Record<string, string> = {
-    Makefile: 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION =\n',
-    Kconfig: 'mainmenu "knobs"\n',
-    'a.txt': 'alpha=1\n',
-    'b.txt': 'beta=1\n',
-    'c.txt': 'gamma=1\n',
-    'notes.txt': 'n0\n',
-  };
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    await writeFile(join(dir, name), text);
-  }
-  await git(dir, 'init', '-q');
-  await git(dir, 'add', '.');
-  await git(dir, 'commit', '-qm', 'first');
-  return dir;
-}
+const knobRepo = () => kernelRepo({ 'a.txt': 'alpha=1\n', 'b.txt': 'beta=1\n', 'c.txt': 'gamma=1\n', 'notes.txt': 'n0\n' });
 
 const diff = (file: string, from: string, to: string) => `diff --git a/${file} b/${file}\n--- a/${file}\n+++ b/${file}\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
 const SIG = '-- \n2.40.0\n';
