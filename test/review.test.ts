@@ -117,6 +117,9 @@ t.test('review --run names each planted patch, places each reply diff and compar
   const text = await readFile(join(out, 'review.txt'), 'utf8');
   t.ok(text.split('\n').every((l) => l.length <= 72), 'the plain-text report fits 72 columns');
   t.match(text, /first at patch 2\/3 "knobs: raise alpha"/);
+  t.match(text, /^tree: Linux 6\.1\.0 at [0-9a-f]{12};/m, 'the tree by version and commit');
+  t.notMatch(text, new RegExp(tree), 'no local path of the tree in a reply for the list');
+  t.notMatch(text, new RegExp(cache), 'nor of the cache');
   t.match(r.stdout, /^plan: 5 variants \(base, v2, v1, reply <gamma@example\.org>, reply <beta3@example\.org>\)/m, 'the plan comes first');
   t.match(await readFile(join(out, 'review.md'), 'utf8'), /^## Revisions compared/m);
 });
