@@ -268,6 +268,7 @@ export async function runReview(o: ReviewEngineOptions): Promise<ReviewReport> {
           cells: [],
           ...(res.status === 'found' ? { patch: ref(res.firstBad!) } : {}),
           ...(res.status === 'ambiguous' ? { candidates: (res.candidates ?? []).map(ref) } : {}),
+          base: { evidence: {} },
           ...(res.lastGood ? { lastGood: { prefix: res.lastGood.k, evidence: {} } } : {}),
           ...(res.firstBadStep ? { firstBad: { prefix: res.firstBadStep.k, evidence: {} } } : {}),
           prefixes: [],
@@ -277,6 +278,7 @@ export async function runReview(o: ReviewEngineOptions): Promise<ReviewReport> {
       }
       change.cells.push(ch);
       for (const s of res.steps) if (!change.prefixes.includes(s.k)) change.prefixes.push(s.k);
+      change.base.evidence[ch.cell] = base.get(ch.cell)?.evidence;
       if (res.lastGood && change.lastGood) change.lastGood.evidence[ch.cell] = res.lastGood.evidence;
       if (res.firstBadStep && change.firstBad) change.firstBad.evidence[ch.cell] = res.firstBadStep.evidence;
       if (res.status !== 'found' && res.reason?.includes('left out')) note(`${revName(r.revision)}: ${ch.cell} not bisected to one patch: ${res.reason}`);

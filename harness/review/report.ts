@@ -119,11 +119,11 @@ export function formatReviewText(r: ReviewReport): string {
     for (const ch of v.changes) {
       add(`  - ${changeHeadline(ch)}`);
       for (const c of ch.cells) add(`    ${cellChange(c)}`);
-      if (ch.lastGood && ch.firstBad) {
+      if (ch.firstBad) {
         for (const c of ch.cells) {
-          const diff = differingCases(ch.lastGood.evidence[c.cell], ch.firstBad.evidence[c.cell]);
+          const diff = differingCases(ch.base.evidence[c.cell], ch.firstBad.evidence[c.cell]);
           if (diff.length === 0) continue;
-          add(`    ${c.cell}, prefix ${ch.lastGood.prefix} | prefix ${ch.firstBad.prefix}:`);
+          add(`    ${c.cell}, base | prefix ${ch.firstBad.prefix}:`);
           for (const d of diff) {
             add(`      ${d.name}: ${d.good}`);
             add(`      ${' '.repeat(d.name.length)}  | ${d.bad}`);
@@ -197,9 +197,9 @@ export function formatReviewMarkdown(r: ReviewReport): string {
     for (const ch of v.changes) {
       L.push(`- **${md(changeHeadline(ch))}**`);
       for (const c of ch.cells) L.push(`  - \`${c.cell}\`: ${md(describeChange(c.from, c.to))}`);
-      if (ch.lastGood && ch.firstBad) {
-        const rows = ch.cells.flatMap((c) => differingCases(ch.lastGood!.evidence[c.cell], ch.firstBad!.evidence[c.cell], 8).map((d) => `| \`${c.cell}\` | ${md(d.name)} | ${md(d.good)} | ${md(d.bad)} |`));
-        if (rows.length > 0) L.push('', `  | cell | case | prefix ${ch.lastGood.prefix} (last good) | prefix ${ch.firstBad.prefix} (first bad) |`, '  |---|---|---|---|', ...rows.map((x) => `  ${x}`));
+      if (ch.firstBad) {
+        const rows = ch.cells.flatMap((c) => differingCases(ch.base.evidence[c.cell], ch.firstBad!.evidence[c.cell], 8).map((d) => `| \`${c.cell}\` | ${md(d.name)} | ${md(d.good)} | ${md(d.bad)} |`));
+        if (rows.length > 0) L.push('', `  | cell | case | base | prefix ${ch.firstBad.prefix} (first bad${ch.lastGood ? `; last good ${ch.lastGood.prefix}` : ''}) |`, '  |---|---|---|---|', ...rows.map((x) => `  ${x}`));
       }
       L.push('');
     }

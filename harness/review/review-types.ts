@@ -97,7 +97,8 @@ export interface RevisionChange {
   patch?: PatchRef;
   /** ambiguous: any of these may be the first. */
   candidates?: PatchRef[];
-  /** The deciding evidence: the last good and first bad prefixes, per cell. */
+  /** The deciding evidence: the base's, and the last good and first bad prefixes', per cell. */
+  base: { evidence: Record<CellId, unknown> };
   lastGood?: { prefix: number; evidence: Record<CellId, unknown> };
   firstBad?: { prefix: number; evidence: Record<CellId, unknown> };
   /** The prefixes this change's bisect observed. */
