@@ -17,7 +17,7 @@ import type { Progress } from '../run/progress.ts';
 import { kernelsFor } from '../run/variants-run.ts';
 import { infraError, KseriesError } from '../util/errors.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
-import type { CellId, GroupObservation, ReviewObserver, ReviewVariant } from './review-types.ts';
+import type { CellId, ReviewObserver, ReviewVariant } from './review-types.ts';
 
 /** New builds a review may start (--max-builds); cached builds are free. */
 export class BuildBudget {
