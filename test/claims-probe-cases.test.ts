@@ -1,7 +1,14 @@
-// The case names a probe declares, read from its C source.
+// The case names a probe declares, read from its C source; and every shipped
+// claim file loads with its case names checked against them.
 import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { cTokens, loadProbeCases, probeCases } from '../harness/claims/probe-cases.ts';
+import { loadClaims } from '../harness/claims/spec.ts';
 import { listProbes } from '../harness/image/guest.ts';
+import { loadProfile } from '../harness/profile/profile.ts';
+
+const repo = join(import.meta.dirname, '..');
 
 t.test('tokens: comments dropped, strings unescaped, char literals are no strings', async (t) => {
   const ts = cTokens('a /* "no" */ b // "nor this"\n"x\\"y" \'"\' c');
@@ -65,4 +72,16 @@ t.test('every shipped probe declares its cases in one table it keeps to', async 
     t.ok(c.names.length > 0, `${probe}: has cases`);
   }
   t.same(all['io_uring_setup']!.names, ['setup_default', 'setup_sqpoll', 'setup_zero_entries', 'sqpoll_unprivileged']);
+});
+
+t.test('every claim file under patches/ loads with its case names checked', async (t) => {
+  const cases = await loadProbeCases();
+  const probes = await listProbes();
+  const profiles = readdirSync(join(repo, 'patches'), { withFileTypes: true }).filter((d) => d.isDirectory() && readdirSync(join(repo, 'patches', d.name)).includes('claims'));
+  t.ok(profiles.length > 0, 'some profile has claims');
+  for (const d of profiles) {
+    const profile = await loadProfile(join(repo, 'patches', d.name));
+    const claims = await loadClaims(profile, probes, { cases });
+    t.ok(claims.length > 0, `${d.name}: ${claims.length} claims`);
+  }
 });

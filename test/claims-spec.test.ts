@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadClaims, parseClaim, parseClaimText, predicateRefs, selectClaims, claimMessageId, refLabel } from '../harness/claims/spec.ts';
+import { loadProbeCases, type ProbeCaseTable } from '../harness/claims/probe-cases.ts';
 import { KseriesError } from '../harness/util/errors.ts';
 import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, ref } from './fixtures/claims/helpers.ts';
 
@@ -181,4 +182,53 @@ t.test('loadClaims reads every file of the profile, sorted, and refuses duplicat
   t.same(selectClaims(claims, ['readv-untouched']).map((c) => c.id), ['readv-untouched']);
   t.equal(selectClaims(claims, []).length, 5);
   t.throws(() => selectClaims(claims, ['nope']), /no claim "nope" \(have: compat-differs-from-native32, /);
+});
+
+/** Declared cases for the fixture probes: io_uring_readv's names are built at run time. */
+const CASES: ProbeCaseTable = {
+  io_uring_setup: { names: ['setup_default', 'setup_sqpoll', 'setup_zero_entries', 'sqpoll_unprivileged'], complete: true, outsideTable: [] },
+  io_uring_readv: { names: [], complete: false, why: 'names built at run time', outsideTable: [] },
+};
+
+t.test('case names are checked against the cases the probe declares', async (t) => {
+  const cctx = { ...ctx, cases: CASES };
+  const reject = (raw: unknown, re: RegExp, what: string) => {
+    try {
+      parseClaim(raw, cctx);
+      t.fail(`${what}: accepted`);
+    } catch (e) {
+      t.equal((e as KseriesError).exitCode, 2, `${what}: exit 2`);
+      const msg = (e as Error).message;
+      t.notMatch(msg, /\n/, `${what}: one line`);
+      t.match(msg, /^claim patches\/p\/claims\/my-claim\.json: /, `${what}: names the file`);
+      t.match(msg, re, what);
+    }
+  };
+  t.ok(parseClaim(valid(), cctx), 'known case names pass');
+  const c = ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpol');
+  const n32 = ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll');
+  reject(
+    withObservable({ all: [{ case: c, status: 'FAIL' }, { same: [n32, { ...n32, variant: 'pavel-corrected' }] }] }),
+    /observable\.all\[0\]\.case\.case: probe io_uring_setup has no case "setup_sqpol" \(cases: setup_default, setup_sqpoll, setup_zero_entries, sqpoll_unprivileged\)$/,
+    'a typo in a case predicate',
+  );
+  reject(
+    withObservable({ all: [valid().observable, { differ: [n32, { ...n32, variant: 'pavel-corrected', case: 'sqpoll' }] }] }),
+    /observable\.all\[1\]\.differ\[1\]\.case: probe io_uring_setup has no case "sqpoll"/,
+    'in a differ ref',
+  );
+  // "<probe>_unpriv" is the same binary: the same cases.
+  const unpriv = { ...valid(), variants: ['base'], abis: ['compat'], probes: ['io_uring_setup_unpriv'] };
+  const probes = [...PROBES, 'io_uring_setup_unpriv'];
+  const uctx = { ...cctx, probes };
+  t.ok(parseClaim({ ...unpriv, observable: { case: ref('base', 'compat', 'io_uring_setup_unpriv', 'setup_sqpoll'), status: 'FAIL' } }, uctx), 'an _unpriv run has its probe\'s cases');
+  t.throws(() => parseClaim({ ...unpriv, observable: { case: ref('base', 'compat', 'io_uring_setup_unpriv', 'nope'), status: 'FAIL' } }, uctx), /probe io_uring_setup_unpriv has no case "nope" \(cases: setup_default, /);
+  // Not checked when the probe's names cannot be known, or no cases are given.
+  const readv = withObservable({ case: ref('base', 'compat', 'io_uring_readv', 'compat_whatever'), status: 'PASS' }, { variants: ['base'], abis: ['compat'], probes: ['io_uring_readv'] });
+  t.equal(parseClaim(readv, cctx).id, 'my-claim', 'a probe with names built at run time is not checked');
+  const setupTypo = withObservable({ case: ref('base', 'compat', 'io_uring_setup', 'nope'), status: 'PASS' }, { variants: ['base'], abis: ['compat'] });
+  t.equal(parseClaim(setupTypo, ctx).id, 'my-claim', 'without declared cases nothing is checked');
+  t.equal(parseClaim(setupTypo, { ...cctx, cases: {} }).id, 'my-claim', 'nor for a probe without an entry');
+  // The fixture claims use the real probes' case names.
+  t.equal((await loadClaims(fixtureProfile(), PROBES, { cases: await loadProbeCases() })).length, 5, 'the fixture claims name real cases');
 });

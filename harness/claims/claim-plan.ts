@@ -1,10 +1,9 @@
 // What to build and boot to decide a set of claims: pure.
 // The union of every ref of every claim's observable, so the caller builds
 // each (variant, kernel arch) once and runs every needed probe once per boot.
-import { predicateRefs, type Claim } from './spec.ts';
+import { predicateRefs, probeBinary, type Claim } from './spec.ts';
 
-/** Results of a probe run a second time as uid 65534 are reported as "<probe>_unpriv". */
-export const UNPRIV_SUFFIX = '_unpriv';
+export { UNPRIV_SUFFIX } from './spec.ts';
 
 export interface ProbeNeeds {
   /** ABIs in order of first mention. */
@@ -28,13 +27,9 @@ const addTo = (xs: string[], x: string) => {
 
 function need(n: ProbeNeeds, abi: string, probe: string): void {
   addTo(n.abis, abi);
-  if (probe.endsWith(UNPRIV_SUFFIX) && probe.length > UNPRIV_SUFFIX.length) {
-    const binary = probe.slice(0, -UNPRIV_SUFFIX.length);
-    addTo(n.probes, binary);
-    addTo(n.unprivileged, binary);
-  } else {
-    addTo(n.probes, probe);
-  }
+  const binary = probeBinary(probe);
+  addTo(n.probes, binary);
+  if (binary !== probe) addTo(n.unprivileged, binary);
 }
 
 export function planClaims(claims: readonly Pick<Claim, 'observable'>[]): ClaimsPlan {

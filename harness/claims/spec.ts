@@ -9,6 +9,7 @@ import { ALL_ABIS } from '../model/arch.ts';
 import type { Status } from '../model/results.ts';
 import type { Profile } from '../profile/profile.ts';
 import { normalizeMessageId } from '../mail/mbox.ts';
+import type { ProbeCaseTable } from './probe-cases.ts';
 import { usageError } from '../util/errors.ts';
 
 export type CaseStatus = 'PASS' | 'FAIL' | 'SKIP';
@@ -21,6 +22,8 @@ export const CASE_STATUSES: readonly CaseStatus[] = ['PASS', 'FAIL', 'SKIP'];
 export const PROBE_STATUSES: readonly ProbeStatus[] = ['PASS', 'FAIL', 'SKIP', 'TIMEOUT', 'CRASHED'];
 /** Longest `claim` text: the claim in your own words, not a quote of the mail. */
 export const MAX_CLAIM_CHARS = 400;
+/** Results of a probe run a second time as uid 65534 are reported as "<probe>_unpriv". */
+export const UNPRIV_SUFFIX = '_unpriv';
 
 /** A probe of one variant, run from one ABI. */
 export interface ProbeRef {
@@ -72,7 +75,13 @@ export interface ClaimContext {
   probes: readonly string[];
   /** Known ABIs; default: every ABI some kernel architecture runs (compat, native64, native32). */
   abis?: readonly string[];
+  /** Each probe's declared cases (loadProbeCases()); without it, case names are not checked. */
+  cases?: ProbeCaseTable;
 }
+
+/** The probe binary behind a claim's probe name ("x_unpriv" is x run unprivileged). */
+export const probeBinary = (probe: string): string =>
+  probe.endsWith(UNPRIV_SUFFIX) && probe.length > UNPRIV_SUFFIX.length ? probe.slice(0, -UNPRIV_SUFFIX.length) : probe;
 
 type Json = Record<string, unknown>;
 
@@ -177,6 +186,10 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     const out: Ref = { variant: member('variant', variants, 'variants'), abi: member('abi', abis, 'abis'), probe: member('probe', probes, 'probes') };
     if (r.case !== undefined || caseMode === 'required') {
       if (!isStr(r.case)) fail(`${field}.case`, caseMode === 'required' ? 'is required (a case name of the probe)' : 'must be a case name');
+      const declared = ctx.cases?.[probeBinary(out.probe)];
+      if (declared?.complete && !declared.names.includes(r.case as string)) {
+        fail(`${field}.case`, `probe ${out.probe} has no case "${String(r.case)}" (cases: ${list(declared.names)})`);
+      }
       out.case = r.case as string;
     }
     return out;
@@ -301,7 +314,14 @@ export const claimsDir = (profile: Pick<Profile, 'dir'>): string => join(profile
  * for those the profile also runs as an unprivileged user.
  */
 export function claimProbeNames(knownProbes: readonly string[], unprivileged: readonly string[] = []): string[] {
-  return [...knownProbes, ...unprivileged.filter((p) => knownProbes.includes(p)).map((p) => `${p}_unpriv`)];
+  return [...knownProbes, ...unprivileged.filter((p) => knownProbes.includes(p)).map((p) => `${p}${UNPRIV_SUFFIX}`)];
+}
+
+export interface LoadClaimsOptions {
+  /** The claims directory; default: the profile's. */
+  dir?: string;
+  /** Each probe's declared cases (loadProbeCases()), to check the case names. */
+  cases?: ProbeCaseTable;
 }
 
 /**
@@ -312,15 +332,16 @@ export function claimProbeNames(knownProbes: readonly string[], unprivileged: re
 export async function loadClaims(
   profile: Pick<Profile, 'dir' | 'variants'> & { unprivileged?: readonly string[] },
   knownProbes: readonly string[],
-  dir = claimsDir(profile),
+  opts: LoadClaimsOptions = {},
 ): Promise<Claim[]> {
+  const dir = opts.dir ?? claimsDir(profile);
   if (!existsSync(dir)) return [];
   const probes = claimProbeNames(knownProbes, profile.unprivileged);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const claims: Claim[] = [];
   for (const f of files) {
     const file = join(dir, f);
-    const c = parseClaimText(await readFile(file, 'utf8'), { file, variants: profile.variants.map((v) => v.name), probes });
+    const c = parseClaimText(await readFile(file, 'utf8'), { file, variants: profile.variants.map((v) => v.name), probes, ...(opts.cases ? { cases: opts.cases } : {}) });
     const dup = claims.find((x) => x.id === c.id);
     if (dup) throw usageError(`claim ${file}: id: "${c.id}" is also the id of ${dup.file}`);
     claims.push(c);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { planClaims } from '../claims/claim-plan.ts';
+import { loadProbeCases } from '../claims/probe-cases.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
 import { loadClaims, selectClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
@@ -51,7 +52,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile = await loadProfile(profilePath(a.profile));
-  const claims = selectClaims(await loadClaims(profile, await listProbes()), a.only);
+  const claims = selectClaims(await loadClaims(profile, await listProbes(), { cases: await loadProbeCases() }), a.only);
   const plan = planClaims(claims);
   const tree = treeFor(a, profile);
   // Every variant's plan and the config inputs are checked before anything is created or built.
