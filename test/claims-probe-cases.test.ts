@@ -4,7 +4,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cTokens, loadProbeCases, probeCases } from '../harness/claims/probe-cases.ts';
-import { loadClaims } from '../harness/claims/spec.ts';
+import { readClaims } from '../harness/claims/spec.ts';
 import { listProbes } from '../harness/image/guest.ts';
 import { loadProfile } from '../harness/profile/profile.ts';
 
@@ -81,7 +81,8 @@ t.test('every claim file under patches/ loads with its case names checked', asyn
   t.ok(profiles.length > 0, 'some profile has claims');
   for (const d of profiles) {
     const profile = await loadProfile(join(repo, 'patches', d.name));
-    const claims = await loadClaims(profile, probes, { cases });
+    const { claims, invalid } = await readClaims(profile, probes, { cases });
+    t.same(invalid.map((x) => x.error), [], `${d.name}: no invalid claim file`);
     t.ok(claims.length > 0, `${d.name}: ${claims.length} claims`);
   }
 });

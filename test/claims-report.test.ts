@@ -12,6 +12,7 @@ import {
   type ClaimsReportContext,
 } from '../harness/claims/report.ts';
 import { loadFixtureClaims, results } from './fixtures/claims/helpers.ts';
+import type { InvalidClaim } from '../harness/claims/spec.ts';
 
 const PID = (c: string) => c.repeat(40);
 
@@ -137,7 +138,8 @@ t.test('claims.json carries the claim, its verdict, evidence and the environment
   const j = toClaimsJson(evaluations, claims, context);
   t.equal(j.schema, CLAIMS_SCHEMA);
   t.equal(j.profile, 'compat-sqpoll-6.1');
-  t.same(j.summary, { confirmed: 4, refuted: 1, inconclusive: 0, 'infra-error': 0, unexpected: 1 });
+  t.same(j.summary, { confirmed: 4, refuted: 1, inconclusive: 0, 'infra-error': 0, unexpected: 1, invalid: 0 });
+  t.same(j.invalid, []);
   t.equal(j.claims.length, 5);
   const c = j.claims.find((x) => x.id === 'corrected-sqpoll-only')!;
   t.equal(c.verdict, 'confirmed');
@@ -154,4 +156,23 @@ t.test('claims.json carries the claim, its verdict, evidence and the environment
 t.test('lore links keep @ readable and escape the rest', async (t) => {
   t.equal(loreLink('20200918124533.3487701-1-hch@lst.de'), 'https://lore.kernel.org/r/20200918124533.3487701-1-hch@lst.de');
   t.equal(loreLink('a/b+c@d'), 'https://lore.kernel.org/r/a%2Fb%2Bc@d');
+});
+
+const BAD: InvalidClaim[] = [{ id: 'typo', file: 'patches/p/claims/typo.json', error: 'claim patches/p/claims/typo.json: observable.case.case: probe io_uring_setup has no case "setup_sqpol" (cases: setup_default, setup_sqpoll)' }];
+
+t.test('a bad claim file is listed with its error beside the decided claims', async (t) => {
+  const { claims, evaluations } = await fixture();
+  const lines = formatVerdictTable(evaluations, claims, BAD);
+  t.equal(lines.length, claims.length + 1);
+  t.ok(lines.at(-1)!.startsWith('typo ') && lines.at(-1)!.endsWith(`  ${BAD[0]!.error}`), 'the error in full');
+  t.equal(lines.at(-1)!.indexOf('invalid'), lines[0]!.indexOf('confirmed'), 'in the verdict column');
+  t.match(lines[0]!, /^compat-differs-from-native32\s+confirmed\s+Reviewer Three/);
+  const md = formatMarkdownReport(evaluations, claims, context, BAD);
+  t.match(md, /\nVerdicts: 4 confirmed, 1 refuted, 1 unexpected, 1 invalid claim file \(not decided\)\.\n/);
+  t.match(md, /\n## Claim files not decided\n\nThese files could not be loaded; fix them and run again:\n\n- typo: claim patches\/p\/claims\/typo\.json: observable\.case\.case: probe io_uring_setup has no case\n  "setup_sqpol" \(cases: setup_default, setup_sqpoll\)\n\n## Environment/);
+  t.notMatch(formatMarkdownReport(evaluations, claims, context), /not decided/, 'nothing said when every file loaded');
+  const j = toClaimsJson(evaluations, claims, context, BAD);
+  t.same(j.invalid, BAD);
+  t.equal(j.summary.invalid, 1);
+  t.equal(j.claims.length, claims.length, 'the others are decided as ever');
 });

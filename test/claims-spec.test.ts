@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadClaims, parseClaim, parseClaimText, predicateRefs, selectClaims, claimMessageId, refLabel } from '../harness/claims/spec.ts';
+import { loadClaims, parseClaim, parseClaimText, predicateRefs, readClaims, selectClaims, selectLoaded, claimMessageId, refLabel } from '../harness/claims/spec.ts';
 import { loadProbeCases, type ProbeCaseTable } from '../harness/claims/probe-cases.ts';
 import { KseriesError } from '../harness/util/errors.ts';
 import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, ref } from './fixtures/claims/helpers.ts';
@@ -230,5 +230,28 @@ t.test('case names are checked against the cases the probe declares', async (t) 
   t.equal(parseClaim(setupTypo, ctx).id, 'my-claim', 'without declared cases nothing is checked');
   t.equal(parseClaim(setupTypo, { ...cctx, cases: {} }).id, 'my-claim', 'nor for a probe without an entry');
   // The fixture claims use the real probes' case names.
-  t.equal((await loadClaims(fixtureProfile(), PROBES, { cases: await loadProbeCases() })).length, 5, 'the fixture claims name real cases');
+  t.same((await readClaims(fixtureProfile(), PROBES, { cases: await loadProbeCases() })).invalid, [], 'the fixture claims name real cases');
+});
+
+t.test('readClaims keeps the good claims and lists each bad file with its error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'claims-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'claims'));
+  const put = (f: string, o: unknown) => writeFileSync(join(dir, 'claims', f), typeof o === 'string' ? o : JSON.stringify(o));
+  put('a-good.json', valid());
+  put('b-typo.json', { ...valid(), id: 'typo', observable: { all: [{ case: ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpol'), status: 'FAIL' }, (valid().observable as { all: unknown[] }).all[1]] } });
+  put('c-broken.json', '{"author": ');
+  put('d-dup.json', { ...valid(), id: 'a-good' });
+  put('e-good.json', { ...valid(), claim: 'Another one.' });
+  const loaded = await readClaims(fixtureProfile(dir), PROBES, { cases: CASES });
+  t.same(loaded.claims.map((c) => c.id), ['a-good', 'e-good'], 'the good ones, in file order');
+  t.same(loaded.invalid.map((x) => x.id), ['typo', 'c-broken', 'a-good'], "a bad file's own id if it has one, else its name");
+  t.match(loaded.invalid[0]!, { file: join(dir, 'claims', 'b-typo.json'), error: /^claim .*b-typo\.json: observable\.all\[0\]\.case\.case: probe io_uring_setup has no case "setup_sqpol"/ });
+  t.match(loaded.invalid[1]!.error, /c-broken\.json: not valid JSON/);
+  t.match(loaded.invalid[2]!.error, /d-dup\.json: id: "a-good" is also the id of .*a-good\.json/);
+  t.ok(loaded.invalid.every((x) => !x.error.includes('\n')), 'one line each');
+  await t.rejects(loadClaims(fixtureProfile(dir), PROBES, { cases: CASES }), { message: /b-typo\.json: observable/, exitCode: 2 }, 'loadClaims: the first bad file is an error');
+  t.same(selectLoaded(loaded, ['typo', 'e-good']), { claims: [loaded.claims[1]], invalid: [loaded.invalid[0]] }, '--only may name a bad file');
+  t.throws(() => selectLoaded(loaded, ['nope']), /no claim "nope" \(have: a-good, e-good, typo, c-broken\)$/);
+  t.same(selectLoaded(loaded, []), loaded);
 });

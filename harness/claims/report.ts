@@ -1,7 +1,7 @@
 // Claim verdicts for people: a terminal table, a Markdown report to paste
 // into a reply on the list, and claims.json. Pure.
 import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
-import type { Claim, ClaimVerdict } from './spec.ts';
+import type { Claim, ClaimVerdict, InvalidClaim } from './spec.ts';
 
 export interface PatchInfo {
   index: number;
@@ -76,17 +76,26 @@ const TERMINAL_WIDTH = 120;
 const claimOf = (claims: readonly Claim[], id: string): Claim | undefined => claims.find((c) => c.id === id);
 const verdictWord = (e: ClaimEvaluation) => `${e.verdict}${e.unexpected ? ' UNEXPECTED' : ''}`;
 
-/** One terminal line per claim: id, verdict (UNEXPECTED when it differs from `expect`), author, short claim. */
-export function formatVerdictTable(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[]): string[] {
-  const idW = Math.max(0, ...evaluations.map((e) => e.id.length));
-  const vW = Math.max(0, ...evaluations.map((e) => verdictWord(e).length));
-  return evaluations.map((e) => {
-    const c = claimOf(claims, e.id);
-    const head = `${e.id.padEnd(idW)}  ${verdictWord(e).padEnd(vW)}  `;
-    const who = c ? `${c.author}: ` : '';
-    const room = Math.max(40, TERMINAL_WIDTH - head.length - who.length);
-    return `${head}${who}${c ? shorten(c.claim, room) : ''}`.trimEnd();
-  });
+const INVALID = 'invalid';
+
+/**
+ * One terminal line per claim: id, verdict (UNEXPECTED when it differs from
+ * `expect`), author, short claim; then one per bad claim file: id, "invalid"
+ * and its error in full.
+ */
+export function formatVerdictTable(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], invalid: readonly InvalidClaim[] = []): string[] {
+  const idW = Math.max(0, ...evaluations.map((e) => e.id.length), ...invalid.map((x) => x.id.length));
+  const vW = Math.max(0, ...evaluations.map((e) => verdictWord(e).length), ...(invalid.length > 0 ? [INVALID.length] : []));
+  return [
+    ...evaluations.map((e) => {
+      const c = claimOf(claims, e.id);
+      const head = `${e.id.padEnd(idW)}  ${verdictWord(e).padEnd(vW)}  `;
+      const who = c ? `${c.author}: ` : '';
+      const room = Math.max(40, TERMINAL_WIDTH - head.length - who.length);
+      return `${head}${who}${c ? shorten(c.claim, room) : ''}`.trimEnd();
+    }),
+    ...invalid.map((x) => `${x.id.padEnd(idW)}  ${INVALID.padEnd(vW)}  ${x.error}`),
+  ];
 }
 
 /** Terminal detail for one claim: the reason and each evidence row with its lines. */
@@ -176,10 +185,11 @@ function environment(context: ClaimsReportContext, variantOrder: readonly string
   return out;
 }
 
-export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext): string {
+export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext, invalid: readonly InvalidClaim[] = []): string {
   const n = countVerdicts(evaluations);
   const counts = VERDICTS.filter((v) => n[v] > 0).map((v) => `${n[v]} ${v}`);
   if (n.unexpected > 0) counts.push(`${n.unexpected} unexpected`);
+  if (invalid.length > 0) counts.push(`${invalid.length} invalid claim file${invalid.length === 1 ? '' : 's'} (not decided)`);
   const out: string[] = [
     `# Review claims checked with kseries: ${context.profile}`,
     '',
@@ -219,6 +229,11 @@ export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], cl
     }
     for (const r of e.evidence) if (!variantOrder.includes(r.variant)) variantOrder.push(r.variant);
   });
+  if (invalid.length > 0) {
+    out.push('## Claim files not decided', '', 'These files could not be loaded; fix them and run again:', '');
+    for (const x of invalid) out.push(...wrap(`- ${x.id}: `, x.error, '  '));
+    out.push('');
+  }
   if (variantOrder.indexOf('base') > 0) variantOrder.splice(0, variantOrder.length, 'base', ...variantOrder.filter((v) => v !== 'base'));
   out.push(...environment(context, variantOrder), '');
   out.push('## Reproduce', '');
@@ -239,11 +254,14 @@ export interface ClaimsJson {
   accel: string;
   commands: string[];
   variants: ClaimsReportContext['variants'];
-  summary: VerdictCounts;
+  /** `invalid` counts the bad claim files. */
+  summary: VerdictCounts & { invalid: number };
   claims: (Omit<Claim, 'file'> & { file: string; lore: string } & Omit<ClaimEvaluation, 'id'>)[];
+  /** Claim files that could not be loaded, each with its one-line error: not decided. */
+  invalid: InvalidClaim[];
 }
 
-export function toClaimsJson(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext): ClaimsJson {
+export function toClaimsJson(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext, invalid: readonly InvalidClaim[] = []): ClaimsJson {
   return {
     schema: CLAIMS_SCHEMA,
     profile: context.profile,
@@ -254,12 +272,13 @@ export function toClaimsJson(evaluations: readonly ClaimEvaluation[], claims: re
     accel: context.accel,
     commands: context.commands,
     variants: context.variants,
-    summary: countVerdicts(evaluations),
+    summary: { ...countVerdicts(evaluations), invalid: invalid.length },
     claims: evaluations.map((e) => {
       const c = claimOf(claims, e.id);
       if (!c) throw new Error(`internal: no claim for evaluation ${e.id}`);
       const { id: _id, ...verdict } = e;
       return { ...c, lore: loreLink(c.messageId), ...verdict };
     }),
+    invalid: invalid.map((x) => ({ ...x })),
   };
 }

@@ -1,16 +1,18 @@
 // Claim files: one claim from a review thread per JSON file in
 // patches/<profile>/claims/*.json, and the predicate that decides it.
 // parseClaim() is pure; loadClaims() only reads the files. Every problem is
-// one line naming the file and the field (exit 2).
+// one line naming the file and the field (exit 2); readClaims() keeps the
+// good claims and lists each bad file with its line, so one bad file does not
+// stop the others from being decided.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ALL_ABIS } from '../model/arch.ts';
-import type { Status } from '../model/results.ts';
+import { ExitCode, type Status } from '../model/results.ts';
 import type { Profile } from '../profile/profile.ts';
 import { normalizeMessageId } from '../mail/mbox.ts';
 import type { ProbeCaseTable } from './probe-cases.ts';
-import { usageError } from '../util/errors.ts';
+import { KseriesError, usageError } from '../util/errors.ts';
 
 export type CaseStatus = 'PASS' | 'FAIL' | 'SKIP';
 /** Probe-level statuses a predicate may ask for (INFRA is never an observation). */
@@ -317,6 +319,20 @@ export function claimProbeNames(knownProbes: readonly string[], unprivileged: re
   return [...knownProbes, ...unprivileged.filter((p) => knownProbes.includes(p)).map((p) => `${p}${UNPRIV_SUFFIX}`)];
 }
 
+/** A claim file that could not be loaded: not decided, listed with its one-line error. */
+export interface InvalidClaim {
+  /** Its "id" when that much could be read, else the file name without .json. */
+  id: string;
+  file: string;
+  /** The one-line error, "claim <file>: <field>: <what>". */
+  error: string;
+}
+
+export interface LoadedClaims {
+  claims: Claim[];
+  invalid: InvalidClaim[];
+}
+
 export interface LoadClaimsOptions {
   /** The claims directory; default: the profile's. */
   dir?: string;
@@ -324,37 +340,79 @@ export interface LoadClaimsOptions {
   cases?: ProbeCaseTable;
 }
 
+/** The id a bad claim file is listed under: its own "id" if it has a usable one, else the file name. */
+function invalidId(file: string, text: string): string {
+  try {
+    const o = JSON.parse(text) as unknown;
+    if (isObj(o) && isStr(o.id) && ID_RE.test(o.id)) return o.id;
+  } catch {
+    // not JSON: the file name it is
+  }
+  return basename(file).replace(/\.json$/i, '');
+}
+
 /**
- * Every patches/<profile>/claims/*.json, sorted by file name ([] when the
+ * Every patches/<profile>/claims/*.json, sorted by file name: the valid
+ * claims, and each bad file with its one-line error ([] and [] when the
  * profile has no claims directory). `knownProbes` is listProbes(); the
- * profile's `unprivileged` probes add their "<probe>_unpriv" names.
+ * profile's `unprivileged` probes add their "<probe>_unpriv" names. A file
+ * whose id another file already has is the bad one.
  */
+export async function readClaims(
+  profile: Pick<Profile, 'dir' | 'variants'> & { unprivileged?: readonly string[] },
+  knownProbes: readonly string[],
+  opts: LoadClaimsOptions = {},
+): Promise<LoadedClaims> {
+  const dir = opts.dir ?? claimsDir(profile);
+  if (!existsSync(dir)) return { claims: [], invalid: [] };
+  const probes = claimProbeNames(knownProbes, profile.unprivileged);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const out: LoadedClaims = { claims: [], invalid: [] };
+  for (const f of files) {
+    const file = join(dir, f);
+    const text = await readFile(file, 'utf8');
+    try {
+      const c = parseClaimText(text, { file, variants: profile.variants.map((v) => v.name), probes, ...(opts.cases ? { cases: opts.cases } : {}) });
+      const dup = out.claims.find((x) => x.id === c.id) ?? out.invalid.find((x) => x.id === c.id);
+      if (dup) throw usageError(`claim ${file}: id: "${c.id}" is also the id of ${dup.file}`);
+      out.claims.push(c);
+    } catch (e) {
+      if (!(e instanceof KseriesError) || e.exitCode !== ExitCode.USAGE) throw e;
+      out.invalid.push({ id: invalidId(file, text), file, error: e.message });
+    }
+  }
+  return out;
+}
+
+/** Like readClaims(), but the first bad file is a usage error (exit 2). */
 export async function loadClaims(
   profile: Pick<Profile, 'dir' | 'variants'> & { unprivileged?: readonly string[] },
   knownProbes: readonly string[],
   opts: LoadClaimsOptions = {},
 ): Promise<Claim[]> {
-  const dir = opts.dir ?? claimsDir(profile);
-  if (!existsSync(dir)) return [];
-  const probes = claimProbeNames(knownProbes, profile.unprivileged);
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  const claims: Claim[] = [];
-  for (const f of files) {
-    const file = join(dir, f);
-    const c = parseClaimText(await readFile(file, 'utf8'), { file, variants: profile.variants.map((v) => v.name), probes, ...(opts.cases ? { cases: opts.cases } : {}) });
-    const dup = claims.find((x) => x.id === c.id);
-    if (dup) throw usageError(`claim ${file}: id: "${c.id}" is also the id of ${dup.file}`);
-    claims.push(c);
-  }
+  const { claims, invalid } = await readClaims(profile, knownProbes, opts);
+  if (invalid[0]) throw usageError(invalid[0].error);
   return claims;
 }
 
 /** The claims named by `ids` (all when empty), in the order given. */
 export function selectClaims(claims: readonly Claim[], ids: readonly string[]): Claim[] {
-  if (ids.length === 0) return [...claims];
-  return ids.map((id) => {
-    const c = claims.find((x) => x.id === id);
-    if (!c) throw usageError(`no claim "${id}" (have: ${claims.map((x) => x.id).join(', ') || 'none'})`);
-    return c;
-  });
+  return selectLoaded({ claims: [...claims], invalid: [] }, ids).claims;
+}
+
+/**
+ * The valid and bad claims named by `ids` (all when empty), in the order
+ * given. An id may name a bad file (by its id or file name).
+ */
+export function selectLoaded(loaded: LoadedClaims, ids: readonly string[]): LoadedClaims {
+  if (ids.length === 0) return { claims: [...loaded.claims], invalid: [...loaded.invalid] };
+  const out: LoadedClaims = { claims: [], invalid: [] };
+  for (const id of ids) {
+    const c = loaded.claims.find((x) => x.id === id);
+    const bad = loaded.invalid.find((x) => x.id === id);
+    if (c) out.claims.push(c);
+    else if (bad) out.invalid.push(bad);
+    else throw usageError(`no claim "${id}" (have: ${[...new Set([...loaded.claims, ...loaded.invalid].map((x) => x.id))].join(', ') || 'none'})`);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { planClaims } from '../claims/claim-plan.ts';
 import { loadProbeCases } from '../claims/probe-cases.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
-import { loadClaims, selectClaims } from '../claims/spec.ts';
+import { readClaims, selectLoaded } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
 import { archForAbi } from '../model/arch.ts';
 import { loadProfile } from '../profile/profile.ts';
@@ -16,7 +16,7 @@ import { Progress } from '../run/progress.ts';
 import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
-import { KseriesError } from '../util/errors.ts';
+import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
@@ -39,12 +39,15 @@ type ClaimsArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builde
 /**
  * Exit codes: 0 every claim decided (confirmed or refuted) as recorded; 1 a decided claim went
  * against its recorded expectation; 3 a variant could not be built or booted (infra-error);
- * 5 a claim stayed inconclusive (a probe skipped, flaky, or crashed).
+ * 5 a claim stayed inconclusive (a probe skipped, flaky, or crashed), or a claim file is invalid
+ * while other claims were decided (the bad file counts like an inconclusive claim: it is listed
+ * with its error in the output, claims.md and claims.json); 2 bad input, including every
+ * selected claim file being invalid (nothing can be decided).
  */
-function claimsExitCode(counts: ReturnType<typeof countVerdicts>): number {
+export function claimsExitCode(counts: ReturnType<typeof countVerdicts>, invalid: number): number {
   if (counts.unexpected > 0) return 1;
   if (counts['infra-error'] > 0) return 3;
-  if (counts.inconclusive > 0) return 5;
+  if (counts.inconclusive > 0 || invalid > 0) return 5;
   return 0;
 }
 
@@ -52,7 +55,11 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile = await loadProfile(profilePath(a.profile));
-  const claims = selectClaims(await loadClaims(profile, await listProbes(), { cases: await loadProbeCases() }), a.only);
+  const cases = await loadProbeCases();
+  const loaded = selectLoaded(await readClaims(profile, await listProbes(), { cases }), a.only);
+  const { claims, invalid } = loaded;
+  // Nothing can be decided: bad input. Otherwise a bad file is reported with the verdicts.
+  if (claims.length === 0 && invalid[0]) throw usageError(invalid[0].error, invalid.slice(1).map((x) => x.error).join('\n') || undefined);
   const plan = planClaims(claims);
   const tree = treeFor(a, profile);
   // Every variant's plan and the config inputs are checked before anything is created or built.
@@ -61,6 +68,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const fragments = [...profile.fragments, ...a.fragment];
   await checkFragments([...new Set(plan.abis.map((abi) => join(BASE_FRAGMENTS_DIR, archForAbi(abi)!.fragment))), ...fragments]);
   const runDir = await createRunDir(a.out);
+  if (invalid.length > 0) progress.stage('claims', `${invalid.length} invalid claim file${invalid.length === 1 ? '' : 's'} not decided: ${invalid.map((x) => x.id).join(', ')}`);
   progress.stage('claims', `${claims.length} claims need ${plan.variants.length} variants (${plan.variants.join(', ')}) on ${plan.abis.join(', ')}`);
 
   const results: ClaimResults = {};
@@ -106,9 +114,9 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const evaluations = evaluateClaims(claims, results);
   const context = await reportContext(profile.name, a, runs);
   const counts = countVerdicts(evaluations);
-  const code = claimsExitCode(counts);
-  const markdown = formatMarkdownReport(evaluations, claims, context);
-  const json = jsonText(toClaimsJson(evaluations, claims, context));
+  const code = claimsExitCode(counts, invalid.length);
+  const markdown = formatMarkdownReport(evaluations, claims, context, invalid);
+  const json = jsonText(toClaimsJson(evaluations, claims, context, invalid));
   await writeFile(join(runDir, 'claims.md'), markdown);
   await writeFile(join(runDir, 'claims.json'), json);
   if (a.markdown) await writeFile(a.markdown, markdown);
@@ -117,7 +125,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   progress.clearLive();
   const out = sink.screen;
   for (const e of evaluations) if (e.verdict !== 'confirmed' && e.verdict !== 'refuted') out.write(formatEvaluation(e).join('\n') + '\n');
-  out.write(['', `claims on ${profile.name} (${context.kernelVersion}):`, ...formatVerdictTable(evaluations, claims)].join('\n') + '\n');
+  out.write(['', `claims on ${profile.name} (${context.kernelVersion}):`, ...formatVerdictTable(evaluations, claims, invalid)].join('\n') + '\n');
   out.write(`reports: ${join(runDir, 'claims.md')} and claims.json · ${formatDuration(Date.now() - t0)} · exit ${code}\n`);
   return code;
 }
