@@ -1,13 +1,14 @@
-// kseries claims on a synthetic profile: bad claim files are reported one by
-// one. Nothing here builds or boots a kernel: every run stops before the tree
-// is touched.
+// kseries claims on a synthetic profile: --check validates and prints the plan
+// without building anything; bad claim files are reported one by one. Nothing
+// here builds or boots a kernel: every run stops before the tree is touched.
 import t from 'tap';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimsExitCode } from '../harness/commands/claims.ts';
+import { claimsExitCode, uncheckedCases } from '../harness/commands/claims.ts';
+import { parseClaim } from '../harness/claims/spec.ts';
 
 const repo = join(import.meta.dirname, '..');
 const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
@@ -44,7 +45,57 @@ async function profile(claims: Record<string, unknown>) {
   return { dir, profile: p, out: join(dir, 'out'), cache: join(dir, 'cache') };
 }
 
-t.test('a profile whose every claim file is bad is a usage error before anything is built', async (t) => {
+t.test('--check: valid claims print the plan and exit 0, building nothing', async (t) => {
+  const unpriv = {
+    author: 'Reviewer',
+    messageId: 'r.2@example.org',
+    date: '2020-09-19',
+    claim: 'Nobody gets SQPOLL on the base.',
+    variants: ['base'],
+    abis: ['compat'],
+    probes: ['io_uring_setup_unpriv'],
+    observable: { case: ref('base', 'compat', 'io_uring_setup_unpriv', 'setup_sqpoll'), status: 'FAIL' },
+  };
+  const s = await profile({ 'a.json': claim('setup_sqpoll'), 'unpriv.json': unpriv });
+  t.teardown(() => rm(s.dir, { recursive: true, force: true }));
+  const r = await kseries('claims', s.profile, '--check', '--out', s.out, '--cache', s.cache);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.same(r.stdout.split('\n'), [
+    'claims on toy: 2 valid, 0 invalid',
+    'plan: 2 claims need 2 variants (base, fix), 4 kernel builds and boots',
+    '  base: kernels i386 (native32), x86_64 (compat); probes io_uring_setup; also as uid 65534: io_uring_setup',
+    '  fix: kernels x86_64 (compat), i386 (native32); probes io_uring_setup',
+    'check: every claim file is valid; nothing built · exit 0',
+  ]);
+  t.equal(r.stderr, '');
+  t.notOk(existsSync(s.out), 'no run directory');
+  t.notOk(existsSync(s.cache), 'no cache');
+});
+
+t.test('--check: an unknown case name is one line naming the file, the case and the cases; exit 2', async (t) => {
+  const s = await profile({ 'a.json': claim('setup_sqpoll'), 'b-typo.json': claim('setup_sqpol'), 'c.json': '{' });
+  t.teardown(() => rm(s.dir, { recursive: true, force: true }));
+  const r = await kseries('claims', s.profile, '--check', '--out', s.out);
+  t.equal(r.exitCode, 2);
+  const lines = r.stdout.split('\n');
+  t.equal(lines[0], 'claims on toy: 1 valid, 2 invalid');
+  t.equal(
+    lines[1],
+    `  b-typo: invalid: claim ${join(s.profile, 'claims', 'b-typo.json')}: observable.all[0].case.case: probe io_uring_setup has no case "setup_sqpol" (cases: setup_default, setup_sqpoll, setup_zero_entries, sqpoll_unprivileged)`,
+  );
+  t.match(lines[2], /^ {2}c: invalid: claim .*c\.json: not valid JSON/);
+  t.equal(lines[3], 'plan: 1 claim needs 2 variants (base, fix), 3 kernel builds and boots', 'the plan of the valid ones');
+  t.equal(lines.at(-1), 'check: 2 invalid claim files; nothing built · exit 2');
+  t.notOk(existsSync(s.out));
+
+  const only = await kseries('claims', s.profile, '--check', '--only', 'a');
+  t.equal(only.exitCode, 0, '--only leaves the bad files out');
+  t.match(only.stdout, /^claims on toy: 1 valid, 0 invalid\n/);
+  const onlyBad = await kseries('claims', s.profile, '--check', '--only', 'b-typo');
+  t.equal(onlyBad.exitCode, 2, '--only may name a bad file');
+});
+
+t.test('without --check, a profile whose every claim file is bad is a usage error before anything is built', async (t) => {
   const s = await profile({ 'b-typo.json': claim('setup_sqpol'), 'c.json': '{' });
   t.teardown(() => rm(s.dir, { recursive: true, force: true }));
   const r = await kseries('claims', s.profile, '--out', s.out, '--cache', s.cache, '--tree', join(s.dir, 'no-tree'));
@@ -63,4 +114,11 @@ t.test('exit codes: a bad file beside decided claims counts like an inconclusive
   t.equal(claimsExitCode({ ...n, inconclusive: 1 }, 1), 5);
   t.equal(claimsExitCode({ ...n, 'infra-error': 1 }, 1), 3, 'an infra-error wins');
   t.equal(claimsExitCode({ ...n, unexpected: 1 }, 1), 1, 'an unexpected verdict wins');
+});
+
+t.test('--check names the probes whose case names it could not check', async (t) => {
+  const c = parseClaim(claim('whatever'), { file: 'c.json', variants: ['base', 'fix'], probes: ['io_uring_setup'] });
+  t.same(uncheckedCases([c], { io_uring_setup: { names: [], complete: false, why: 'names built at run time', outsideTable: [] } }), ['case names of io_uring_setup not checked: names built at run time']);
+  t.same(uncheckedCases([c], {}), ['case names of io_uring_setup not checked: no source under images/probes/']);
+  t.same(uncheckedCases([c], { io_uring_setup: { names: ['whatever', 'setup_sqpoll'], complete: true, outsideTable: [] } }), [], 'checked: nothing to say');
 });

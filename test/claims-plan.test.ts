@@ -1,5 +1,5 @@
 import t from 'tap';
-import { planClaims } from '../harness/claims/claim-plan.ts';
+import { formatClaimsPlan, kernelsFor, planClaims } from '../harness/claims/claim-plan.ts';
 import { claimProbeNames, parseClaim } from '../harness/claims/spec.ts';
 import { PROBES, VARIANTS, loadFixtureClaims, mkClaim, ref } from './fixtures/claims/helpers.ts';
 
@@ -76,4 +76,33 @@ t.test('an unprivileged run ("<probe>_unpriv") needs the probe binary run twice'
   t.same(plan.perVariant['pavel-first'], { abis: ['compat'], probes: ['io_uring_setup'], unprivileged: ['io_uring_setup'] });
   t.same(plan.perVariant['base'], { abis: ['compat'], probes: ['readv_writev'], unprivileged: [] });
   t.throws(() => parseClaim(raw, { file: 'u.json', variants: VARIANTS, probes: PROBES }), /probes: unknown probe "io_uring_setup_unpriv"/, 'not without the profile asking for it');
+});
+
+t.test('the plan in words: variants, kernels with their ABIs, probes', async (t) => {
+  t.equal(kernelsFor(['compat', 'native32', 'native64']), 'x86_64 (compat, native64), i386 (native32)');
+  const claims = await loadFixtureClaims();
+  t.same(formatClaimsPlan(planClaims(claims), claims.length), [
+    'plan: 5 claims need 3 variants (base, pavel-corrected, pavel-first), 4 kernel builds and boots',
+    '  base: kernels x86_64 (compat); probes io_uring_setup, readv_writev',
+    '  pavel-corrected: kernels x86_64 (compat), i386 (native32); probes io_uring_setup, io_uring_readv, readv_writev',
+    '  pavel-first: kernels x86_64 (compat, native64); probes io_uring_setup, readv_writev',
+  ]);
+  const c = parseClaim(
+    {
+      author: 'Reviewer',
+      messageId: 'u.2@kseries.invalid',
+      date: '2020-09-19',
+      claim: 'SQPOLL is refused to nobody.',
+      variants: ['base'],
+      abis: ['compat'],
+      probes: ['io_uring_setup_unpriv'],
+      observable: { case: ref('base', 'compat', 'io_uring_setup_unpriv', 'setup_sqpoll'), status: 'FAIL' },
+    },
+    { file: 'u.json', variants: VARIANTS, probes: claimProbeNames(PROBES, ['io_uring_setup']) },
+  );
+  t.same(formatClaimsPlan(planClaims([c]), 1), [
+    'plan: 1 claim needs 1 variant (base), 1 kernel build and boot',
+    '  base: kernels x86_64 (compat); probes io_uring_setup; also as uid 65534: io_uring_setup',
+  ]);
+  t.same(formatClaimsPlan(planClaims([]), 0), ['plan: 0 claims need nothing built or booted']);
 });

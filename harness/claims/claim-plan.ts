@@ -1,6 +1,7 @@
-// What to build and boot to decide a set of claims: pure.
+// What to build and boot to decide a set of claims, and the plan in words: pure.
 // The union of every ref of every claim's observable, so the caller builds
 // each (variant, kernel arch) once and runs every needed probe once per boot.
+import { archForAbi } from '../model/arch.ts';
 import { predicateRefs, probeBinary, type Claim } from './spec.ts';
 
 export { UNPRIV_SUFFIX } from './spec.ts';
@@ -47,4 +48,30 @@ export function planClaims(claims: readonly Pick<Claim, 'observable'>[]): Claims
   if (plan.variants.indexOf('base') > 0) plan.variants = ['base', ...plan.variants.filter((v) => v !== 'base')];
   plan.perVariant = Object.fromEntries(plan.variants.map((v) => [v, per.get(v)!]));
   return plan;
+}
+
+/** "x86_64 (compat, native64), i386 (native32)": the kernels that run these ABIs, each with its ABIs. */
+export function kernelsFor(abis: readonly string[]): string {
+  const byArch = new Map<string, string[]>();
+  for (const abi of abis) {
+    const arch = archForAbi(abi)?.name ?? `? (${abi})`;
+    byArch.set(arch, [...(byArch.get(arch) ?? []), abi]);
+  }
+  return [...byArch].map(([arch, xs]) => `${arch} (${xs.join(', ')})`).join(', ');
+}
+
+/** The plan in words, for `kseries claims --check`: one line for the whole, one per variant. */
+export function formatClaimsPlan(plan: ClaimsPlan, claims: number): string[] {
+  const needs = `${claims} claim${claims === 1 ? ' needs' : 's need'}`;
+  if (plan.variants.length === 0) return [`plan: ${needs} nothing built or booted`];
+  const kernels = plan.variants.reduce((n, v) => n + new Set(plan.perVariant[v]!.abis.map((abi) => archForAbi(abi)?.name ?? abi)).size, 0);
+  const out = [
+    `plan: ${needs} ${plan.variants.length} variant${plan.variants.length === 1 ? '' : 's'} (${plan.variants.join(', ')}), ${kernels} kernel build${kernels === 1 ? '' : 's'} and boot${kernels === 1 ? '' : 's'}`,
+  ];
+  for (const v of plan.variants) {
+    const n = plan.perVariant[v]!;
+    const unpriv = n.unprivileged.length > 0 ? `; also as uid 65534: ${n.unprivileged.join(', ')}` : '';
+    out.push(`  ${v}: kernels ${kernelsFor(n.abis)}; probes ${n.probes.join(', ')}${unpriv}`);
+  }
+  return out;
 }

@@ -1,17 +1,18 @@
 // kseries claims PROFILE: decide what reviewers claimed on the list, with the
 // fewest builds and boots: each needed variant once per kernel, every needed
-// probe once per boot, cached builds reused.
+// probe once per boot, cached builds reused. --check only validates the
+// claim files and prints that plan.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
-import { planClaims } from '../claims/claim-plan.ts';
-import { loadProbeCases } from '../claims/probe-cases.ts';
+import { formatClaimsPlan, planClaims } from '../claims/claim-plan.ts';
+import { loadProbeCases, type ProbeCaseTable } from '../claims/probe-cases.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
-import { readClaims, selectLoaded } from '../claims/spec.ts';
+import { predicateRefs, probeBinary, readClaims, selectLoaded, type Claim, type LoadedClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
 import { archForAbi } from '../model/arch.ts';
-import { loadProfile } from '../profile/profile.ts';
+import { loadProfile, type Profile } from '../profile/profile.ts';
 import { Progress } from '../run/progress.ts';
 import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
@@ -29,6 +30,7 @@ function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
     .positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' })
     .option('only', repeatable('decide only this claim id', 'Claims:'))
+    .option('check', { type: 'boolean', default: false, group: 'Claims:', describe: 'validate the claim files and print the plan; build and boot nothing' })
     .option('out', outOption('run directory (one subdirectory per variant)', 'Output:'))
     .option('json', jsonOption("claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir", 'Output:'))
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' });
@@ -43,6 +45,7 @@ type ClaimsArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builde
  * while other claims were decided (the bad file counts like an inconclusive claim: it is listed
  * with its error in the output, claims.md and claims.json); 2 bad input, including every
  * selected claim file being invalid (nothing can be decided).
+ * With --check: 0 every claim file is valid, 2 some is not (each listed with its error).
  */
 export function claimsExitCode(counts: ReturnType<typeof countVerdicts>, invalid: number): number {
   if (counts.unexpected > 0) return 1;
@@ -51,12 +54,37 @@ export function claimsExitCode(counts: ReturnType<typeof countVerdicts>, invalid
   return 0;
 }
 
+/** Referenced probes whose case names could not be checked, and why: for --check. */
+export function uncheckedCases(claims: readonly Claim[], cases: ProbeCaseTable): string[] {
+  const probes = [...new Set(claims.flatMap((c) => predicateRefs(c.observable).filter((r) => r.case !== undefined).map((r) => probeBinary(r.probe))))];
+  return probes.flatMap((p) => {
+    const declared = cases[p];
+    if (declared?.complete) return [];
+    return [`case names of ${p} not checked: ${declared?.why ?? 'no source under images/probes/'}`];
+  });
+}
+
+/** --check: the claims' validity and the plan, nothing built. */
+function checkClaims(profile: Profile, loaded: LoadedClaims, cases: ProbeCaseTable): number {
+  const { claims, invalid } = loaded;
+  const out = process.stdout;
+  const lines = [`claims on ${profile.name}: ${claims.length} valid, ${invalid.length} invalid`];
+  for (const x of invalid) lines.push(`  ${x.id}: invalid: ${x.error}`);
+  lines.push(...formatClaimsPlan(planClaims(claims), claims.length));
+  lines.push(...uncheckedCases(claims, cases));
+  const code = invalid.length > 0 ? 2 : 0;
+  lines.push(`check: ${invalid.length > 0 ? `${invalid.length} invalid claim file${invalid.length === 1 ? '' : 's'}` : 'every claim file is valid'}; nothing built · exit ${code}`);
+  out.write(lines.join('\n') + '\n');
+  return code;
+}
+
 async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const t0 = Date.now();
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile = await loadProfile(profilePath(a.profile));
   const cases = await loadProbeCases();
   const loaded = selectLoaded(await readClaims(profile, await listProbes(), { cases }), a.only);
+  if (a.check) return checkClaims(profile, loaded, cases);
   const { claims, invalid } = loaded;
   // Nothing can be decided: bad input. Otherwise a bad file is reported with the verdicts.
   if (claims.length === 0 && invalid[0]) throw usageError(invalid[0].error, invalid.slice(1).map((x) => x.error).join('\n') || undefined);
