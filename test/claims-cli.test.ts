@@ -46,17 +46,16 @@ async function profile(claims: Record<string, unknown>) {
 }
 
 t.test('--check: valid claims print the plan and exit 0, building nothing', async (t) => {
-  const unpriv = {
-    author: 'Reviewer',
-    messageId: 'r.2@example.org',
-    date: '2020-09-19',
+  const own = {
+    author: 'kseries',
+    date: '2026-12-02',
     claim: 'Nobody gets SQPOLL on the base.',
     variants: ['base'],
     abis: ['compat'],
     probes: ['io_uring_setup_unpriv'],
     observable: { case: ref('base', 'compat', 'io_uring_setup_unpriv', 'setup_sqpoll'), status: 'FAIL' },
   };
-  const s = await profile({ 'a.json': claim('setup_sqpoll'), 'unpriv.json': unpriv });
+  const s = await profile({ 'a.json': claim('setup_sqpoll'), 'own.json': own });
   t.teardown(() => rm(s.dir, { recursive: true, force: true }));
   const r = await kseries('claims', s.profile, '--check', '--out', s.out, '--cache', s.cache);
   t.equal(r.exitCode, 0, r.stderr);

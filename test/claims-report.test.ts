@@ -11,7 +11,8 @@ import {
   toClaimsJson,
   type ClaimsReportContext,
 } from '../harness/claims/report.ts';
-import { loadFixtureClaims, results } from './fixtures/claims/helpers.ts';
+import { loadFixtureClaims, mkClaim, ref, results } from './fixtures/claims/helpers.ts';
+import { evaluateClaim } from '../harness/claims/evaluate.ts';
 import type { InvalidClaim } from '../harness/claims/spec.ts';
 
 const PID = (c: string) => c.repeat(40);
@@ -175,4 +176,20 @@ t.test('a bad claim file is listed with its error beside the decided claims', as
   t.same(j.invalid, BAD);
   t.equal(j.summary.invalid, 1);
   t.equal(j.claims.length, claims.length, 'the others are decided as ever');
+});
+
+t.test("kseries' own observation: no lore link, said so instead", async (t) => {
+  const own = mkClaim({ probe: ref('base', 'compat', 'readv_writev'), status: 'PASS' }, { author: 'kseries', messageId: undefined });
+  const e = evaluateClaim(own, results());
+  const md = formatMarkdownReport([e], [own], context);
+  const lines = md.split('\n');
+  t.ok(lines.includes("- Said by: kseries' own observation, 2020-09-19"));
+  t.notMatch(md, /Message-ID: <|lore\.kernel\.org\/r\/test/, 'no Message-ID, no lore link');
+  const j = toClaimsJson([e], [own], context);
+  t.equal(j.claims[0]!.own, true);
+  t.notOk('lore' in j.claims[0]!, 'no lore link');
+  t.notOk('messageId' in j.claims[0]!);
+  t.match(formatVerdictTable([e], [own])[0]!, /^t\s+confirmed\s+kseries: A test claim\.$/);
+  const { claims, evaluations } = await fixture();
+  t.notOk('own' in toClaimsJson(evaluations, claims, context).claims[0]!, 'a reviewer\'s claim has its lore link only');
 });

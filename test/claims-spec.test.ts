@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadClaims, parseClaim, parseClaimText, predicateRefs, readClaims, selectClaims, selectLoaded, claimMessageId, refLabel } from '../harness/claims/spec.ts';
+import { loadClaims, parseClaim, parseClaimText, predicateRefs, readClaims, selectClaims, selectLoaded, claimMessageId, refLabel, isOwnClaim } from '../harness/claims/spec.ts';
 import { loadProbeCases, type ProbeCaseTable } from '../harness/claims/probe-cases.ts';
 import { KseriesError } from '../harness/util/errors.ts';
 import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, ref } from './fixtures/claims/helpers.ts';
@@ -254,4 +254,16 @@ t.test('readClaims keeps the good claims and lists each bad file with its error'
   t.same(selectLoaded(loaded, ['typo', 'e-good']), { claims: [loaded.claims[1]], invalid: [loaded.invalid[0]] }, '--only may name a bad file');
   t.throws(() => selectLoaded(loaded, ['nope']), /no claim "nope" \(have: a-good, e-good, typo, c-broken\)$/);
   t.same(selectLoaded(loaded, []), loaded);
+});
+
+t.test("kseries' own observation: author kseries, no Message-ID", async (t) => {
+  const { messageId: _m, ...noMail } = valid();
+  const own = parseClaim({ ...noMail, author: 'kseries' }, ctx);
+  t.equal(own.author, 'kseries');
+  t.notOk('messageId' in own, 'no Message-ID');
+  t.ok(isOwnClaim(own));
+  t.notOk(isOwnClaim(parseClaim(valid(), ctx)));
+  rejects(t, withField('author', 'kseries'), /messageId: not allowed with "author": "kseries" \(kseries' own observation has no mail\)/, 'own with a borrowed Message-ID');
+  rejects(t, noMail, /messageId: is required/, 'a reviewer\'s claim needs its Message-ID');
+  rejects(t, withField('messageId', 'none'), /or "author": "kseries" for an own observation/, 'the hint');
 });

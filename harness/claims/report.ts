@@ -1,7 +1,7 @@
 // Claim verdicts for people: a terminal table, a Markdown report to paste
 // into a reply on the list, and claims.json. Pure.
 import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
-import type { Claim, ClaimVerdict, InvalidClaim } from './spec.ts';
+import { isOwnClaim, type Claim, type ClaimVerdict, type InvalidClaim } from './spec.ts';
 
 export interface PatchInfo {
   index: number;
@@ -36,6 +36,9 @@ const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive
 export function loreLink(messageId: string): string {
   return `https://lore.kernel.org/r/${encodeURIComponent(messageId).replace(/%40/g, '@')}`;
 }
+
+/** What the report says instead of a lore link for a claim that is kseries' own observation. */
+export const OWN_OBSERVATION = "kseries' own observation";
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 const shorten = (s: string, n: number) => {
@@ -205,9 +208,13 @@ export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], cl
     const c = claimOf(claims, e.id);
     out.push(`## ${i + 1}. ${e.id}: ${e.verdict.toUpperCase()}${e.unexpected ? ' (UNEXPECTED)' : ''}`, '');
     if (c) {
-      out.push(`- Said by: ${c.author}, ${c.date}`);
-      out.push(`- Message-ID: <${c.messageId}>`);
-      out.push(`  ${loreLink(c.messageId)}`);
+      if (isOwnClaim(c) || c.messageId === undefined) {
+        out.push(`- Said by: ${OWN_OBSERVATION}, ${c.date}`);
+      } else {
+        out.push(`- Said by: ${c.author}, ${c.date}`);
+        out.push(`- Message-ID: <${c.messageId}>`);
+        out.push(`  ${loreLink(c.messageId)}`);
+      }
       out.push(...wrap('- Claim (in our words): ', c.claim, '  '));
       if (c.note) out.push(...wrap('- Note: ', c.note, '  '));
     }
@@ -256,7 +263,8 @@ export interface ClaimsJson {
   variants: ClaimsReportContext['variants'];
   /** `invalid` counts the bad claim files. */
   summary: VerdictCounts & { invalid: number };
-  claims: (Omit<Claim, 'file'> & { file: string; lore: string } & Omit<ClaimEvaluation, 'id'>)[];
+  /** A lore link for a claim from the list; `own: true` instead for kseries' own observation. */
+  claims: (Omit<Claim, 'file'> & { file: string; lore?: string; own?: true } & Omit<ClaimEvaluation, 'id'>)[];
   /** Claim files that could not be loaded, each with its one-line error: not decided. */
   invalid: InvalidClaim[];
 }
@@ -277,7 +285,7 @@ export function toClaimsJson(evaluations: readonly ClaimEvaluation[], claims: re
       const c = claimOf(claims, e.id);
       if (!c) throw new Error(`internal: no claim for evaluation ${e.id}`);
       const { id: _id, ...verdict } = e;
-      return { ...c, lore: loreLink(c.messageId), ...verdict };
+      return { ...c, ...(c.messageId !== undefined && !isOwnClaim(c) ? { lore: loreLink(c.messageId) } : { own: true as const }), ...verdict };
     }),
     invalid: invalid.map((x) => ({ ...x })),
   };

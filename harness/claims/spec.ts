@@ -24,6 +24,8 @@ export const CASE_STATUSES: readonly CaseStatus[] = ['PASS', 'FAIL', 'SKIP'];
 export const PROBE_STATUSES: readonly ProbeStatus[] = ['PASS', 'FAIL', 'SKIP', 'TIMEOUT', 'CRASHED'];
 /** Longest `claim` text: the claim in your own words, not a quote of the mail. */
 export const MAX_CLAIM_CHARS = 400;
+/** The `author` of a claim that is kseries' own observation: it has no Message-ID. */
+export const OWN_AUTHOR = 'kseries';
 /** Results of a probe run a second time as uid 65534 are reported as "<probe>_unpriv". */
 export const UNPRIV_SUFFIX = '_unpriv';
 
@@ -55,9 +57,10 @@ export interface Claim {
   id: string;
   /** The file it came from ('' when parsed from memory without one). */
   file: string;
+  /** OWN_AUTHOR ("kseries") for the project's own observation. */
   author: string;
-  /** Without angle brackets. */
-  messageId: string;
+  /** Without angle brackets; absent exactly when the claim is kseries' own observation. */
+  messageId?: string;
   date: string;
   claim: string;
   note?: string;
@@ -80,6 +83,9 @@ export interface ClaimContext {
   /** Each probe's declared cases (loadProbeCases()); without it, case names are not checked. */
   cases?: ProbeCaseTable;
 }
+
+/** Is this claim kseries' own observation (no reviewer, no mail)? */
+export const isOwnClaim = (c: Pick<Claim, 'author'>): boolean => c.author === OWN_AUTHOR;
 
 /** The probe binary behind a claim's probe name ("x_unpriv" is x run unprivileged). */
 export const probeBinary = (probe: string): string =>
@@ -140,8 +146,13 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     return (v as string).trim();
   };
   const author = text('author');
-  const messageId = claimMessageId(text('messageId'));
-  if (!messageId) fail('messageId', `"${String(o.messageId)}" is not a Message-ID (local@domain, with or without <>)`);
+  let messageId: string | undefined;
+  if (author === OWN_AUTHOR) {
+    if (o.messageId !== undefined) fail('messageId', `not allowed with "author": "${OWN_AUTHOR}" (kseries' own observation has no mail)`);
+  } else {
+    messageId = claimMessageId(text('messageId'));
+    if (!messageId) fail('messageId', `"${String(o.messageId)}" is not a Message-ID (local@domain, with or without <>; or "author": "${OWN_AUTHOR}" for an own observation)`);
+  }
   const date = text('date');
   if (Number.isNaN(Date.parse(date))) fail('date', `"${date}" is not a date (e.g. 2020-09-19 or an RFC 2822 Date: header)`);
   const claim = text('claim');
@@ -285,7 +296,7 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     id: id as string,
     file,
     author,
-    messageId,
+    ...(messageId !== undefined ? { messageId } : {}),
     date,
     claim,
     ...(note !== undefined ? { note } : {}),
