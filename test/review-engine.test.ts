@@ -81,3 +81,13 @@ t.test('a prefix that does not build is a skip: the change is narrowed to the ca
   t.same(change!.candidates!.map((p) => p.index), [2, 3, 4], 'prefix 1 is good, 2 and 3 could not be tested, 4 is bad');
   t.match(r.leftOut.join('\n'), /v1\/prefix-\d \(k\) could not be observed: build failed/);
 });
+
+t.test('a build failure is said in one line: the first compiler error, relative to the tree', async (t) => {
+  const { buildFailure } = await import('../harness/util/errors.ts');
+  const { buildFailureReason } = await import('../harness/review/observers.ts');
+  const e = buildFailure('kernel build failed (make exit 2); see /tmp/x/build.log', [
+    'make[3]: *** [scripts/Makefile.build:250: lib/iov_iter.o] Error 1',
+    "../../../worktrees/adb25f1f9403f669/lib/iov_iter.c:1668:43: error: invalid use of undefined type 'struct compat_iovec'",
+  ].join('\n'));
+  t.equal(buildFailureReason(e), "the kernel does not build: lib/iov_iter.c:1668:43: error: invalid use of undefined type 'struct compat_iovec'");
+});

@@ -72,6 +72,13 @@ export interface KernelObserverOptions extends Omit<RunOptions, 'arch' | 'abis' 
   progress: Progress;
 }
 
+/** A build failure in one line and without local paths: the compiler's first error, relative to the source tree. */
+export function buildFailureReason(e: KseriesError): string {
+  const first = (e.detail ?? '').split('\n').find((l) => /\berror\b/.test(l)) ?? '';
+  const clean = first.replace(/(?:\.\.\/)*(?:[^\s:]*\/)?worktrees\/[0-9a-f]+\//g, '').trim();
+  return clean ? `the kernel does not build: ${clean}` : 'the kernel does not build (no compiler error line in the log)';
+}
+
 /** Build and boot: one group per kernel the ABIs need, every probe on each of its ABIs. */
 export function kernelObserver(o: KernelObserverOptions): ReviewObserver {
   const kernels = kernelsFor(o.abis);
@@ -141,7 +148,7 @@ export function kernelObserver(o: KernelObserverOptions): ReviewObserver {
         return { kind: 'observed', cells: seen, cached: out.record.buildCacheHit, runDir };
       } catch (e) {
         if (e instanceof LeftOut) return { kind: 'left-out', reason: e.message };
-        if (e instanceof KseriesError && e.kind === 'build') return { kind: 'skip', reason: e.message };
+        if (e instanceof KseriesError && e.kind === 'build') return { kind: 'skip', reason: `${buildFailureReason(e)} (build.log in ${dirName}/${group})` };
         if (e instanceof KseriesError && e.exitCode === 2) return { kind: 'skip', reason: e.message };
         throw e;
       }

@@ -1,5 +1,6 @@
 // The review report in three forms: Markdown, plain text that fits 72 columns
 // (for a reply on the list), and JSON. Pure: from a ReviewReport to text.
+import { basename } from 'node:path';
 import { formatDuration } from '../util/duration.ts';
 import { describeChange } from './describe.ts';
 import type { CellChange, CellId, CellValue, PatchRef, ReviewReport, RevisionChange } from './review-types.ts';
@@ -139,7 +140,7 @@ export function formatReviewText(r: ReviewReport): string {
     const label = x.placement.status === 'applied' ? `r${++i}` : '-';
     const under = x.under ? `under v${x.under.revision}${x.under.patch !== undefined ? ` ${x.under.patch}/${r.revisions.find((v) => v.revision === x.under!.revision)?.patches.length ?? '?'}` : ' (cover)'}` : 'not under a revision';
     add(`  ${label} <${x.messageId}>`);
-    add(`     ${x.from}, ${under}${x.port ? `; ported: ${x.port}` : ''}`);
+    add(`     ${x.from}, ${under}${x.port ? `; ported: ${basename(x.port)}` : ''}`);
     if (x.placement.status === 'applied') {
       add(`     applied onto ${x.placement.onto === 'series' ? `v${x.placement.revision} (its full series)` : 'the base'}${x.placement.tried.length ? ` (not onto ${x.placement.tried.map((t) => t.onto).join(', ')})` : ''}`);
       if (x.changes.length === 0) add(`     changes nothing the probes see${x.undecided.length ? ` (${x.undecided.length} cell(s) undecided)` : ''}`);
@@ -173,7 +174,7 @@ export function formatReviewText(r: ReviewReport): string {
   }
   if (r.leftOut.length > 0) {
     add();
-    add('left out:');
+    add('not observed or left out:');
     for (const s of r.leftOut) add(`  - ${s}`);
   }
   add();
@@ -209,7 +210,7 @@ export function formatReviewMarkdown(r: ReviewReport): string {
   let i = 0;
   for (const x of r.replies) {
     const label = x.placement.status === 'applied' ? `r${++i}: ` : '';
-    L.push(`- ${label}\`<${x.messageId}>\` by ${md(x.from)}${x.under ? `, under v${x.under.revision}${x.under.patch !== undefined ? ` patch ${x.under.patch}` : ' (cover)'}` : ''}${x.port ? `, ported by ${md(x.port)}` : ''}`);
+    L.push(`- ${label}\`<${x.messageId}>\` by ${md(x.from)}${x.under ? `, under v${x.under.revision}${x.under.patch !== undefined ? ` patch ${x.under.patch}` : ' (cover)'}` : ''}${x.port ? `, ported by ${md(basename(x.port))}` : ''}`);
     if (x.placement.status === 'applied') {
       L.push(`  - applied onto ${x.placement.onto === 'series' ? `v${x.placement.revision} (its full series)` : 'the base'}`);
       if (x.changes.length === 0) L.push('  - changes nothing the probes see');
@@ -233,7 +234,7 @@ export function formatReviewMarkdown(r: ReviewReport): string {
     if (replyCols.length > 0) L.push('', ...replyCols.map((c) => `- ${c.label}: \`${c.name.replace(/^reply /, '')}\``));
     L.push('');
   }
-  if (r.leftOut.length > 0) L.push('## Left out', '', ...r.leftOut.map((s) => `- ${md(s)}`), '');
+  if (r.leftOut.length > 0) L.push('## Not observed or left out', '', ...r.leftOut.map((s) => `- ${md(s)}`), '');
   L.push('## Used', '', `- ${usageLine(r).replace(/^used: /, '')}`, ...formatPlan(r.plan).map((l) => `- ${md(l.trim())}`), '');
   return L.join('\n');
 }
