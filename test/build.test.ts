@@ -68,6 +68,7 @@ case "$t" in
   tinyconfig) printf 'CONFIG_TINY=y\\n' > "$O/.config";;
   olddefconfig) ;;
   bzImage) echo "  CC      kernel/fork.o"; echo x >> '${counter}'
+    [ -n "$MAKE_FAIL" ] && { echo "$MAKE_FAIL"; exit 2; }
     [ -n "$MAKE_NO_IMAGE" ] && exit 0
     mkdir -p "$O/arch/x86/boot"; head -c 65536 /dev/urandom > "$O/arch/x86/boot/bzImage";;
 esac
@@ -79,6 +80,7 @@ esac
   t.teardown(() => {
     process.env.PATH = path;
     delete process.env.MAKE_NO_IMAGE;
+    delete process.env.MAKE_FAIL;
   });
   return { count: async () => (await readFile(counter, 'utf8').catch(() => '')).split('\n').filter(Boolean).length };
 }
@@ -121,4 +123,34 @@ t.test('make that exits 0 without producing the image is an infrastructure error
     message: /make bzImage succeeded but arch\/x86\/boot\/bzImage was not produced/,
   });
   t.same(await readdir(store.dir('builds')), [], 'nothing published');
+});
+
+t.test('a compile error is remembered: the same build fails at once next time, until --retry-failed', async (t) => {
+  const make = await fakeMakeOnPath(t);
+  process.env.MAKE_FAIL = "lib/iov_iter.c:1668:43: error: invalid use of undefined type 'struct compat_iovec'";
+  const store = new CacheStore(await mkdtemp(join(tmpdir(), 'kseries-c-')));
+  const run = await mkdtemp(join(tmpdir(), 'kseries-run-'));
+  const tree = { srcDir: run, identity: 'tarball:toy', describe: 'toy', version: '6.1.0', isGit: false };
+  const req = { tree, arch: X86_64, requested: new Map(), store, logPath: join(run, 'build.log'), jobs: 1 };
+  await t.rejects(buildKernel(req), { kind: 'build', message: /kernel build failed \(make exit 2\)/ });
+  await t.rejects(buildKernel(req), { kind: 'build', message: /remembered from .*; --retry-failed builds it again/, detail: /struct compat_iovec/ });
+  t.equal(await make.count(), 1, 'not built again');
+  t.match(await readFile(join(run, 'build.log'), 'utf8'), /failed before .* with the same sources, config and compiler/);
+  delete process.env.MAKE_FAIL;
+  const ok = await buildKernel({ ...req, retryFailed: true });
+  t.equal(ok.cacheHit, false);
+  t.equal(await make.count(), 2, '--retry-failed builds it');
+  t.same(await readdir(store.dir('build-failures')), [], 'and the failure is forgotten once it builds');
+});
+
+t.test('a failure of the machine (killed, out of space) is not remembered', async (t) => {
+  const make = await fakeMakeOnPath(t);
+  process.env.MAKE_FAIL = 'gcc: fatal error: Killed signal terminated program cc1';
+  const store = new CacheStore(await mkdtemp(join(tmpdir(), 'kseries-c-')));
+  const run = await mkdtemp(join(tmpdir(), 'kseries-run-'));
+  const tree = { srcDir: run, identity: 'tarball:toy', describe: 'toy', version: '6.1.0', isGit: false };
+  const req = { tree, arch: X86_64, requested: new Map(), store, logPath: join(run, 'build.log'), jobs: 1 };
+  await t.rejects(buildKernel(req), { kind: 'build' });
+  await t.rejects(buildKernel(req), { kind: 'build', message: /^kernel build failed \(make exit 2\); see/ });
+  t.equal(await make.count(), 2, 'built again');
 });

@@ -97,7 +97,8 @@ export function configOptions<T>(y: Argv<T>) {
   return y
     .option('kconfig', repeatable('extra option, CONFIG_X=y', 'Config:'))
     .option('fragment', repeatable('extra config fragment file', 'Config:'))
-    .option('jobs', { alias: 'j', ...countOption('jobs', 'make -j (default: number of cores)', { group: 'Config:' }) });
+    .option('jobs', { alias: 'j', ...countOption('jobs', 'make -j (default: number of cores)', { group: 'Config:' }) })
+    .option('retry-failed', { type: 'boolean', default: false, group: 'Config:', describe: 'build again what failed to compile before with the same sources, config and compiler' });
 }
 
 function parseKconfigArgs(args: string[]): [string, string][] {
@@ -168,7 +169,7 @@ export function bootOptions<T>(y: Argv<T>) {
 }
 
 /** The pipeline options that come straight from the config and boot flags. */
-export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined }) {
+export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined; retryFailed?: boolean }) {
   return {
     kconfig: parseKconfigArgs(a.kconfig),
     accel: a.accel as AccelChoice,
@@ -176,5 +177,6 @@ export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: s
     probeTimeoutSec: a.probeTimeout,
     bootTimeoutSec: a.bootTimeout,
     ...(a.jobs ? { jobs: a.jobs } : {}),
+    ...(a.retryFailed ? { retryFailed: true } : {}),
   };
 }

@@ -3,7 +3,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CacheStore } from '../cache/store.ts';
 import type { ArchDef } from '../model/arch.ts';
@@ -28,6 +28,8 @@ export interface BuildRequest {
   /** Where build.log goes (the run directory). */
   logPath: string;
   jobs?: number;
+  /** Build again even when the same sources, config and compiler failed to compile before. */
+  retryFailed?: boolean;
   onObjects?: (built: number) => void;
   log?: (msg: string) => void;
 }
@@ -81,6 +83,15 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     requestedConfig: requestedText,
     compiler,
   });
+  const failed = join(req.store.dir('build-failures'), `${key}.json`);
+  if (!req.retryFailed) {
+    const before = await readFile(failed, 'utf8').then((t) => JSON.parse(t) as FailureRecord, () => undefined);
+    if (before) {
+      await writeFile(req.logPath, `kseries: this build failed before (${before.at}) with the same sources, config and compiler; --retry-failed builds it again\n${before.errors.join('\n')}\n`);
+      req.log?.(`failed before with the same sources, config and compiler (${before.at}): not built again (--retry-failed builds it)`);
+      throw buildFailure(`kernel build failed (make exit ${before.exitCode}, remembered from ${before.at}; --retry-failed builds it again); see ${req.logPath}`, before.errors.join('\n'));
+    }
+  }
   const plan = await makePlan(req.tree.srcDir, req.arch, { jobs: req.jobs, ccacheRoot: req.store.root }, run);
   let configMs = 0;
   let buildMs = 0;
@@ -126,6 +137,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
         await copyFile(entryLog, req.logPath);
         if (made.exitCode !== 0) {
           const errors = buildErrorLines(await readFile(entryLog, 'utf8'));
+          if (isCompileError(errors)) await rememberFailure(failed, { at: new Date().toISOString(), exitCode: made.exitCode, errors });
           throw buildFailure(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
         }
         await rename(buildDir, entryName(tmp));
@@ -151,6 +163,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
   }, { artefacts: [`build/${req.arch.image}`, 'config'] });
 
   const buildDir = entryName(produced.path);
+  if (req.retryFailed) await rm(failed, { force: true }); // it builds now: forget the old failure
   if (produced.hit) {
     const prev = await readFile(join(produced.path, 'build.log'), 'utf8').catch(() => '');
     await writeFile(req.logPath, `kseries: build cache hit ${produced.path}; the log of the build that made it follows\n${prev}`);
@@ -169,6 +182,28 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     buildArgs: plan.buildArgs,
     buildEnv: plan.env,
   };
+}
+
+interface FailureRecord {
+  at: string;
+  exitCode: number;
+  errors: string[];
+}
+
+/**
+ * A failure worth remembering: the compiler rejected the sources (a "file.c:12:3: error:" line),
+ * not the machine (killed, out of space, an internal compiler error). Only those are the same next time.
+ */
+export function isCompileError(errors: readonly string[]): boolean {
+  const machine = /No space left|Killed|Segmentation fault|internal compiler error|Cannot allocate memory/;
+  return errors.some((l) => /\.[chS]:\d+(:\d+)?: (fatal )?error: /.test(l)) && !errors.some((l) => machine.test(l));
+}
+
+async function rememberFailure(path: string, rec: FailureRecord): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(rec, null, 2) + '\n');
+  await rename(tmp, path);
 }
 
 /** How to run make for the image: arguments after `make -C SRC O= ARCH=`, and the environment. */

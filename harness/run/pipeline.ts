@@ -42,6 +42,8 @@ export interface RunOptions {
   execTimeoutSec: number;
   bootTimeoutSec: number;
   jobs?: number;
+  /** Build again what failed to compile before with the same inputs (remembered failures are otherwise not rebuilt). */
+  retryFailed?: boolean;
   /** Patches to apply first; the build then runs in the variant's worktree. */
   variant?: VariantPlan;
   /** Stage implementations to use instead of the real ones (tests: a build that blocks). */
@@ -136,6 +138,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       store,
       logPath: join(o.runDir, 'build.log'),
       ...(o.jobs ? { jobs: o.jobs } : {}),
+      ...(o.retryFailed ? { retryFailed: true } : {}),
       log: (m) => progress.stage('build', m),
       onObjects: (n) => progress.live('build', `${n} objects, ${formatDuration(Date.now() - t0)}`),
     });
