@@ -180,6 +180,7 @@ t.test('differences and comparisons are pure', async (t) => {
   ]);
   t.equal(describeChange('PASS a=PASS b=PASS c=SKIP', 'FAIL a=PASS b=FAIL d=PASS'), 'PASS → FAIL (b PASS→FAIL, c SKIP→-, d -→PASS)', 'a fingerprint shrinks to the cases that differ');
   t.equal(describeChange('PASS a=PASS', 'CRASHED (probe did not report)'), 'PASS a=PASS → CRASHED (probe did not report)');
+  t.equal(describeChange('PASS a=PASS b=PASS c=PASS d=PASS', 'FAIL a=FAIL b=FAIL c=FAIL d=FAIL'), 'PASS → FAIL (all 4 cases PASS→FAIL)');
 });
 
 t.test('wrap keeps every line within the width, words whole where they fit', async (t) => {

@@ -20,6 +20,9 @@ export function describeChange(from: string, to: string): string {
   const b = parse(to);
   if (!a || !b) return `${from} → ${to}`;
   const names = [...new Set([...a.cases.keys(), ...b.cases.keys()])];
-  const changed = names.filter((n) => a.cases.get(n) !== b.cases.get(n)).map((n) => `${n} ${a.cases.get(n) ?? '-'}→${b.cases.get(n) ?? '-'}`);
+  const moved = names.filter((n) => a.cases.get(n) !== b.cases.get(n));
+  const ways = new Set(moved.map((n) => `${a.cases.get(n) ?? '-'}→${b.cases.get(n) ?? '-'}`));
+  if (moved.length > 3 && moved.length === names.length && ways.size === 1) return `${a.status} → ${b.status} (all ${names.length} cases ${[...ways][0]})`;
+  const changed = moved.map((n) => `${n} ${a.cases.get(n) ?? '-'}→${b.cases.get(n) ?? '-'}`);
   return `${a.status} → ${b.status}${changed.length > 0 ? ` (${changed.join(', ')})` : ''}`;
 }

@@ -33,22 +33,32 @@ export function wrap(line: string, width = WIDTH, hang = 2): string[] {
   return out;
 }
 
+/** "label text", the text wrapped in the column after the label (whose spaces are kept). */
+export function labelled(indent: string, label: string, text: string, width = WIDTH): string[] {
+  const col = indent.length + label.length + 1;
+  const body = wrap(`${' '.repeat(col)}${text}`, width, 0);
+  return body.map((l, i) => (i === 0 ? `${indent}${label} ${l.slice(col)}` : l));
+}
+
 type EvidenceCase = { name: string; status: string; evidence: string };
 function casesOf(e: unknown): EvidenceCase[] {
   const c = (e as { cases?: unknown } | undefined)?.cases;
   return Array.isArray(c) ? (c as EvidenceCase[]) : [];
 }
 
-/** The cases whose status or evidence differs between the two sides (at most `max`). */
+/**
+ * The deciding cases between two sides: those whose status differs; when none does, those whose
+ * evidence differs (at most `max`).
+ */
 export function differingCases(good: unknown, bad: unknown, max = 4): { name: string; good: string; bad: string }[] {
   const g = casesOf(good);
   const b = casesOf(bad);
   const names = [...new Set([...g, ...b].map((c) => c.name))];
   const show = (c?: EvidenceCase) => (c ? `${c.status}${c.evidence ? ` ${c.evidence}` : ''}` : '(absent)');
-  return names
-    .map((n) => ({ name: n, good: show(g.find((c) => c.name === n)), bad: show(b.find((c) => c.name === n)) }))
-    .filter((x) => x.good !== x.bad)
-    .slice(0, max);
+  const pairs = names.map((n) => ({ name: n, g: g.find((c) => c.name === n), b: b.find((c) => c.name === n) }));
+  const byStatus = pairs.filter((x) => x.g?.status !== x.b?.status);
+  const chosen = byStatus.length > 0 ? byStatus : pairs.filter((x) => show(x.g) !== show(x.b));
+  return chosen.slice(0, max).map((x) => ({ name: x.name, good: show(x.g), bad: show(x.b) }));
 }
 
 const patchName = (p: PatchRef) => `${p.index}/${p.total} "${p.title}"`;
@@ -124,10 +134,12 @@ export function formatReviewText(r: ReviewReport): string {
         for (const c of ch.cells) {
           const diff = differingCases(ch.base.evidence[c.cell], ch.firstBad.evidence[c.cell]);
           if (diff.length === 0) continue;
-          add(`    ${c.cell}, base | prefix ${ch.firstBad.prefix}:`);
+          const bad = `prefix ${ch.firstBad.prefix}:`;
+          add(`    ${c.cell}, the deciding cases:`);
           for (const d of diff) {
-            add(`      ${d.name}: ${d.good}`);
-            add(`      ${' '.repeat(d.name.length)}  | ${d.bad}`);
+            add(`      ${d.name}`);
+            L.push(...labelled('        ', 'base:'.padEnd(bad.length), d.good));
+            L.push(...labelled('        ', bad, d.bad));
           }
         }
       }
