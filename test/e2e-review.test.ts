@@ -71,5 +71,7 @@ t.test('review on 6.1: names the planted patch of v1, sees v2 drop it, and says 
   const text = await readFile(join(out, 'review.txt'), 'utf8');
   t.ok(text.split('\n').every((l) => l.length <= 72), 'the plain-text report fits 72 columns');
   t.match(text, /first at patch 3\/5 "io_uring: refuse ring creation from compat\s+tasks"/);
-  t.match(text, /io_uring_setup:compat, the deciding cases:\n(.*\n)*?\s+setup_sqpoll\n\s+base: {6}PASS .*\n\s+prefix 3: FAIL .*errno=22/, "the deciding evidence of the base and of the first bad prefix side by side");
+  const side = /io_uring_setup:compat, the deciding cases:\n(?:.*\n)*?\s+setup_sqpoll\n(?<b>\s+base:\s+)PASS .*\n(?<p>\s+prefix 3:\s+)FAIL .*errno=22/.exec(text);
+  t.ok(side, "the deciding evidence of the base and of the first bad prefix side by side");
+  t.equal(side?.groups?.b?.length, side?.groups?.p?.length, "the base's status and the prefix's start in one column");
 });
