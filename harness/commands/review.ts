@@ -154,7 +154,7 @@ async function reviewHandler(a: ReviewArgs): Promise<number> {
       },
       ports: portPatches,
       budget,
-      estimate: { ...(await buildEstimates(store)), bootMs: 15_000, checkoutMs: 1_000 },
+      estimate: { ...(await buildEstimates(store)), bootMs: 5_000, checkoutMs: 1_000 },
       tree: `${publicTreeName(tree)}${chosenBase.note ? `; ${chosenBase.note}` : ''}`,
       tester: cmds.length > 0 ? `--run ${cmds.map((c) => `'${c}'`).join(' ')}` : `build and boot: ${probes.length} probes on ${abis.join(', ')}`,
       onPlan: showPlan,

@@ -83,7 +83,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     requestedConfig: requestedText,
     compiler,
   });
-  const failed = join(req.store.dir('build-failures'), `${key}.json`);
+  const failed = failurePath(req.store, key);
   if (!req.retryFailed) {
     const before = await readFile(failed, 'utf8').then((t) => JSON.parse(t) as FailureRecord, () => undefined);
     if (before) {
@@ -183,6 +183,12 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     buildEnv: plan.env,
   };
 }
+
+/** Where a remembered compile failure of build `key` is kept. */
+export const failurePath = (store: CacheStore, key: string) => join(store.dir('build-failures'), `${key}.json`);
+
+/** Was build `key` rejected by the compiler before (and so fails at once, without building)? */
+export const failedBefore = (store: CacheStore, key: string) => existsSync(failurePath(store, key));
 
 interface FailureRecord {
   at: string;

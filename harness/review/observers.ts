@@ -7,7 +7,7 @@ import { commandJudge, verdictObservation } from '../bisect/judge.ts';
 import { evidenceOf } from '../bisect/kernel-tester.ts';
 import type { StepObservation } from '../bisect/search.ts';
 import type { CacheStore } from '../cache/store.ts';
-import { buildKernel, buildKey, compilerVersion, type BuildRequest } from '../kernel/build.ts';
+import { buildKernel, buildKey, compilerVersion, failedBefore, type BuildRequest } from '../kernel/build.ts';
 import { requestedConfig } from '../kernel/configure.ts';
 import { formatKconfig } from '../kernel/kconfig.ts';
 import type { SourceTree, TreeSpec } from '../kernel/tree.ts';
@@ -102,7 +102,9 @@ export function kernelObserver(o: KernelObserverOptions): ReviewObserver {
         identities.set(v.name, id);
       }
       if (typeof id !== 'string') return false; // it will be refused again when observed: nothing to build
-      return (await o.apply.store.lookup('builds', await keyFor(id, group))) === null;
+      const key = await keyFor(id, group);
+      // A remembered compile failure fails again at once: nothing to build either.
+      return (await o.apply.store.lookup('builds', key)) === null && (o.retryFailed === true || !failedBefore(o.apply.store, key));
     },
     async observe(v, group, dirName) {
       const k = kernels.find((x) => x.arch.name === group)!;
@@ -128,7 +130,8 @@ export function kernelObserver(o: KernelObserverOptions): ReviewObserver {
             },
             stages: {
               buildKernel: async (req: BuildRequest, run) => {
-                const hit = (await req.store.lookup('builds', await keyFor(req.tree.identity, req.arch.name))) !== null;
+                const key = await keyFor(req.tree.identity, req.arch.name);
+                const hit = (await req.store.lookup('builds', key)) !== null || (!o.retryFailed && failedBefore(req.store, key));
                 if (hit) budget.cached++;
                 else if (!budget.take()) throw new LeftOut(`left out: --max-builds ${budget.max} reached before ${v.name} (${group})`);
                 return buildKernel(req, run);
