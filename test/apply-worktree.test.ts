@@ -110,6 +110,33 @@ t.test('bad requests are usage errors (exit 2)', async (t) => {
   await t.rejects(prepareWorktree({ tree: join(repo, 'nope'), worktreeDir: dir(), branch: 'kseries/x/y' }), { exitCode: 2, message: /is not a directory/ });
 });
 
+t.test("kseries' own worktree left over from a tree made again at the same path is created anew; anyone else's is refused", async (t) => {
+  const parent = tempDir('remade');
+  const tree = join(parent, 'linux');
+  writeFiles(tree, FILES);
+  const dir = join(tempDir('wt'), 'cache-key');
+  const first = await prepareWorktree({ tree, worktreeDir: dir, branch: 'kseries/r/x', owned: true });
+  t.equal(first.imported, true);
+  // The user deletes the tree and unpacks it again: a new repository, and the
+  // old worktree's .git names a git directory that is gone.
+  sh(parent, 'rm', '-rf', tree);
+  writeFiles(tree, { ...FILES, 'fs/new.c': 'int y;\n' });
+  await t.rejects(prepareWorktree({ tree, worktreeDir: dir, branch: 'kseries/r/x' }), { exitCode: 2, message: /already exists and is not a worktree/ }, 'a directory not marked as ours stays refused');
+  const logs: string[] = [];
+  const again = await prepareWorktree({ tree, worktreeDir: dir, branch: 'kseries/r/x', owned: true, log: (m) => logs.push(m) });
+  t.match(logs.join('\n'), /removing the left-over worktree .*its repository is gone/);
+  t.equal(gitIn(dir)('rev-parse', 'HEAD'), again.baseCommit);
+  t.ok(existsSync(join(dir, 'fs/new.c')), 'the new tree is checked out');
+  t.not(again.baseCommit, first.baseCommit);
+
+  // A directory holding something else is not ours to remove, owned or not.
+  const other = makeRepo(FILES, 'other');
+  const foreign = join(tempDir('wt'), 'foreign');
+  await prepareWorktree({ tree: other, worktreeDir: foreign, branch: 'kseries/o/x' });
+  await t.rejects(prepareWorktree({ tree, worktreeDir: foreign, branch: 'kseries/r/y', owned: true }), { exitCode: 2, message: /already exists and is not a worktree/ }, 'a live worktree of another repository is kept');
+  t.ok(existsSync(join(foreign, 'Makefile')));
+});
+
 t.test('applySeries refuses a dirty worktree', async (t) => {
   const repo = makeRepo(FILES, 'tree');
   const wt = await prepareWorktree({ tree: repo, worktreeDir: join(tempDir('wt'), 'v'), branch: 'kseries/d/x' });

@@ -2,8 +2,8 @@
 // own git worktree, so the user's checkout is never touched. A plain source
 // directory (a tarball, no .git) first becomes a repository with one import
 // commit, so every variant is a branch with one commit per patch.
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { infraError, usageError } from '../util/errors.ts';
 import { git, identityEnv, KSERIES_IDENTITY, runGit } from '../util/git.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
@@ -30,6 +30,12 @@ export interface WorktreeRequest {
   base?: string;
   /** Names a plain tree's import commit ("kseries: import <describe>"); default the directory's name. */
   describe?: string;
+  /**
+   * The directory is kseries' own (in its cache): when it is left over from a
+   * repository that is gone (the tree was deleted and made again at the same
+   * path), it is removed and created anew instead of refused.
+   */
+  owned?: boolean;
   run?: CommandRunner;
   log?: (msg: string) => void;
 }
@@ -68,6 +74,21 @@ async function listWorktrees(run: CommandRunner, repoDir: string): Promise<Workt
     entries.push({ path: canonical(path), ...(branch ? { branch } : {}) });
   }
   return entries;
+}
+
+/**
+ * Why a directory that no repository lists is an orphaned worktree, or null
+ * when it may hold someone's work: its `.git` file names a git directory that
+ * no longer exists, or it has no `.git` at all (a worktree add cut short).
+ */
+function orphanedWorktree(dir: string): string | null {
+  const dotGit = join(dir, '.git');
+  if (!existsSync(dotGit)) return 'it has no .git';
+  if (!statSync(dotGit).isFile()) return null;
+  const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+  if (!gitdir) return null;
+  const abs = resolve(dir, gitdir);
+  return existsSync(abs) ? null : `its repository is gone (${abs} does not exist)`;
 }
 
 /**
@@ -137,6 +158,11 @@ export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWor
     await git(dir, ['clean', '-fdq'], { run });
   } else {
     if (mine) await git(repoDir, ['worktree', 'prune'], { run });
+    const orphan = req.owned && existsSync(dir) ? orphanedWorktree(dir) : null;
+    if (orphan) {
+      req.log?.(`removing the left-over worktree ${dir}: ${orphan}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
     if (existsSync(dir) && readdirSync(dir).length > 0) {
       throw usageError(`${dir} already exists and is not a worktree of ${tree}; remove it or pick another directory`);
     }

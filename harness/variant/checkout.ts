@@ -59,6 +59,7 @@ export async function withVariantCheckout<T>(req: VariantCheckoutRequest, fn: (v
       branch,
       ...(req.base ? { base: req.base } : {}),
       describe: req.tree.describe,
+      owned: true,
       run,
       ...(req.log ? { log: req.log } : {}),
     });
