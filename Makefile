@@ -49,7 +49,7 @@ test-unit: node-deps dist
 # The main job: decide the offline profile's review claims on Debian's 6.1 and print the verdicts.
 test-kernel: deps dist
 	$(KSERIES) claims compat-sqpoll-6.1 --out runs/test-kernel
-	@echo "reports: runs/test-kernel/claims.md and runs/test-kernel/claims.json"
+	@echo "reports: runs/test-kernel/claims.txt, claims.md and claims.json"
 
 bench: deps dist
 	$(KSERIES) bench --out runs/bench

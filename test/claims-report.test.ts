@@ -14,6 +14,7 @@ import {
 import { loadFixtureClaims, mkClaim, ref, results } from './fixtures/claims/helpers.ts';
 import { evaluateClaim } from '../harness/claims/evaluate.ts';
 import type { InvalidClaim } from '../harness/claims/spec.ts';
+import { formatTextReport, hideLocalDirs, publicCommand } from '../harness/claims/report-text.ts';
 
 const PID = (c: string) => c.repeat(40);
 
@@ -40,6 +41,13 @@ const context: ClaimsReportContext = {
   qemu: 'QEMU emulator version 7.2.19',
   accel: 'kvm',
   commands: ['npx kseries claims --profile compat-sqpoll-6.1', 'npx kseries claims --profile compat-sqpoll-6.1 --claim readv-untouched --json claims.json'],
+  treeName: 'Debian linux-source-6.1.tar.xz, Linux 6.1.158',
+  publicCommand: 'npx kseries claims compat-sqpoll-6.1 --tree <linux-6.1>',
+  localDirs: [
+    { dir: '/home/rev/runs/claims-1', name: 'run dir' },
+    { dir: '/home/rev/.cache/kseries', name: 'cache' },
+    { dir: '/home/rev', name: 'home' },
+  ],
 };
 
 async function fixture() {
@@ -192,4 +200,52 @@ t.test("kseries' own observation: no lore link, said so instead", async (t) => {
   t.match(formatVerdictTable([e], [own])[0]!, /^t\s+confirmed\s+kseries: A test claim\.$/);
   const { claims, evaluations } = await fixture();
   t.notOk('own' in toClaimsJson(evaluations, claims, context).claims[0]!, 'a reviewer\'s claim has its lore link only');
+});
+
+t.test('claims.txt: a reply for the list within 72 columns, no tables, evidence in aligned columns, lore links, no local path', async (t) => {
+  const { claims, evaluations } = await fixture();
+  // An infra reason naming the run dir and the cache, as a failed build's does.
+  const withPaths = evaluations.map((e, i) => (i === 4 ? { ...e, reason: `${e.reason}; see /home/rev/runs/claims-1/base/build.log (cache /home/rev/.cache/kseries/builds/x)` } : e));
+  const txt = formatTextReport(withPaths, claims, context, [{ id: 'broken', file: '/home/rev/src/kseries/patches/p/claims/broken.json', error: 'broken.json: predicate: unknown kind' }]);
+  const lines = txt.split('\n');
+  t.same(lines.filter((l) => l.length > 72), [], 'every line within 72 columns');
+  t.same(lines.filter((l) => /^\s*\|/.test(l) || /^#/.test(l) || /\*\*/.test(l)), [], 'no Markdown tables, headings or bold');
+  t.notMatch(txt, /\/home\/rev/, 'no local path');
+  t.match(txt.replace(/\s+/g, ' '), /see <run dir>\/base\/build\.log \(cache <cache>\/builds\/x\)/, 'run dir and cache named by role');
+  t.ok(lines.includes('   https://lore.kernel.org/r/first-diff-review.1@kseries.invalid'), 'a link too long for the column moves left, unbroken');
+  t.equal(lines[0], 'kseries claims: compat-sqpoll-6.1');
+  t.equal(lines[1], 'tree: Debian linux-source-6.1.tar.xz, Linux 6.1.158');
+  t.same(lines.slice(2, 4), ['5 claims: 4 confirmed, 1 refuted, 1 unexpected, 1 invalid claim file', '  (not decided)'], 'a long line wraps, hanging');
+  t.equal(lines[lines.indexOf('2. corrected-breaks-inline-readv: REFUTED (UNEXPECTED: expected') + 1], '   confirmed)');
+  t.ok(lines.includes('   said by: Reviewer Three, 2020-09-21'));
+  t.ok(lines.includes('            https://lore.kernel.org/r/consistency.3@kseries.invalid'), 'lore link under the author');
+  const ev = txt.slice(txt.indexOf('corrected-sqpoll-only'));
+  t.match(ev, /\n {5}io_uring_setup:compat setup_sqpoll\n {7}base: {12}PASS ret=3\n {7}pavel-corrected: FAIL ret=-1 errno=22 EINVAL\n/, 'the variants of one case side by side, values in one column');
+  const claimLine = lines.findIndex((l) => l.startsWith('   claim:   With the corrected diff'));
+  t.ok(claimLine > 0, 'the claim in our words');
+  t.match(lines[claimLine + 1]!, /^ {12}\S/, 'wrapped prose continues in the column after its label');
+  t.ok(lines.includes('claim files not decided (fix them and run again):'));
+  t.ok(lines.includes('  broken: broken.json: predicate: unknown kind'));
+  t.ok(lines.includes('  base: config c0ffee00c0ff, build bbbbbbbbbbbb, no patches'));
+  t.ok(lines.includes('    1. io_uring: refuse SQPOLL for compat tasks'));
+  t.ok(lines.includes('       <corrected.1@kseries.invalid>'));
+  t.match(txt, /\n {7}git am -3; patch-id 222222222222 as posted, 333333333333 as\n {7}applied\n/);
+  t.ok(lines.includes('  npx kseries claims compat-sqpoll-6.1 --tree <linux-6.1>'), 'the command without its paths');
+  t.notMatch(txt, /reproducer\.sh/, 'no per-run-dir scripts in a reply');
+
+  // A Message-ID whose link no line can hold: never broken, alone at the line's start.
+  const longId = `CALCETrUEC81va8-fuUXG1uA5rbKxnKDYsDOXC70_HtKD4LAeAg@mail.gmail.com`;
+  const c0 = claims.find((c) => c.id === evaluations[0]!.id)!;
+  const long = formatTextReport([evaluations[0]!], [{ ...c0, messageId: longId }], context).split('\n');
+  t.ok(long.includes(`https://lore.kernel.org/r/${longId}`), 'the long link on a line of its own');
+  t.same(long.filter((l) => l.length > 72 && !l.startsWith('https://')), [], 'everything else within 72');
+});
+
+t.test('publicCommand cuts each local path to its last component; hideLocalDirs names dirs by role, longest first', async (t) => {
+  t.equal(
+    publicCommand(['review', '<a@b>', '--tree', '/tmp/linux-5.9.1/', '--inbox=/work/.mirror/io-uring/repo', '--port', '<d5@x>=/w/patches/own/p.patch', '--only', 'it is', './rel/dir']),
+    "review '<a@b>' --tree <linux-5.9.1> --inbox=<repo> --port '<d5@x>=<p.patch>' --only 'it is' <dir>",
+  );
+  t.equal(hideLocalDirs('/h/.cache/k/x and /h/y', [{ dir: '/h', name: 'home' }, { dir: '/h/.cache/k', name: 'cache' }]), '<cache>/x and <home>/y');
+  t.equal(hideLocalDirs('/ stays', [{ dir: '/', name: 'root' }]), '/ stays', 'a one-character dir is never replaced');
 });

@@ -199,6 +199,14 @@ t.test('make test-kernel\'s job: the offline claims are all decided, with report
   t.match(report, /https:\/\/lore\.kernel\.org\/r\/CALCETrUEC81va8-fuUXG1uA5rbKxnKDYsDOXC70_HtKD4LAeAg@mail\.gmail\.com/);
   t.match(report, /setup_sqpoll/);
   t.match(r.stderr, /4-corrected-diff-compat-differs-from-native32\s+confirmed/);
+  // The reply for the list: 72 columns, no local path, the lore links and the deciding lines.
+  const txt = await readFile(join(out, 'claims.txt'), 'utf8');
+  t.same(txt.split('\n').filter((l) => l.length > 72 && !/^https:\/\/\S+$/.test(l)), [], 'claims.txt fits 72 columns, but for a link too long for any line, alone on its own');
+  for (const local of [out, ...cacheArgs.slice(1), homedir(), process.cwd()]) t.notOk(txt.includes(local), `claims.txt names no local path (${local})`);
+  t.match(txt, /^tree: Debian linux-source-6\.1[^\n]*, Linux 6\.1\.\d+$/m, 'the tree by name and version');
+  t.match(txt, /https:\/\/lore\.kernel\.org\/r\/CALCETrUEC81va8-fuUXG1uA5rbKxnKDYsDOXC70_HtKD4LAeAg@mail\.gmail\.com/);
+  t.match(txt, /^ {7}\S+: +FAIL ret=-1 errno=22 EINVAL$/m, 'evidence in aligned columns');
+  t.match(r.stderr, /reports: \S+claims\.txt, claims\.md and claims\.json/);
 });
 
 t.test('usage errors exit 2 with one line', async (t) => {

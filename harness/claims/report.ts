@@ -26,11 +26,17 @@ export interface ClaimsReportContext {
   accel: string;
   /** Exact commands that reproduce the report. */
   commands: string[];
+  /** The tree as a reply names it: version and commit or tarball, no local path. */
+  treeName: string;
+  /** The command as run, each local path cut to its last component in <>. */
+  publicCommand: string;
+  /** Local directories (run dir, cache, tree) that the plain-text report names by role instead. */
+  localDirs: { dir: string; name: string }[];
 }
 
 export const CLAIMS_SCHEMA = 1;
 
-const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
+export const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
 
 /** https://lore.kernel.org/r/<id>, '@' kept readable as b4 does. */
 export function loreLink(messageId: string): string {
@@ -40,7 +46,7 @@ export function loreLink(messageId: string): string {
 /** What the report says instead of a lore link for a claim that is kseries' own observation. */
 export const OWN_OBSERVATION = "kseries' own observation";
 
-const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+export const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 const shorten = (s: string, n: number) => {
   const t = oneLine(s);
   return t.length > n ? `${t.slice(0, n - 3)}...` : t;
@@ -76,7 +82,7 @@ export function countVerdicts(evaluations: readonly ClaimEvaluation[]): VerdictC
 }
 
 const TERMINAL_WIDTH = 120;
-const claimOf = (claims: readonly Claim[], id: string): Claim | undefined => claims.find((c) => c.id === id);
+export const claimOf = (claims: readonly Claim[], id: string): Claim | undefined => claims.find((c) => c.id === id);
 const verdictWord = (e: ClaimEvaluation) => `${e.verdict}${e.unexpected ? ' UNEXPECTED' : ''}`;
 
 const INVALID = 'invalid';
@@ -114,15 +120,15 @@ export function formatEvaluation(e: ClaimEvaluation): string[] {
 
 // --- Markdown ----------------------------------------------------------------------
 
-const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case'>) => `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}`;
+export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case'>) => `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}`;
 const mdCell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** "setup_sqpoll: ret=-1 errno=22 EINVAL (Invalid argument)" → "ret=-1 errno=22 EINVAL". */
-function compactLine(line: string, caseName?: string): string {
+export function compactLine(line: string, caseName?: string, max = 40): string {
   let l = line;
   if (caseName !== undefined && l.startsWith(`${caseName}: `)) l = l.slice(caseName.length + 2);
   l = l.replace(/^(.*\berrno=\d+ [A-Z0-9_]+) \([^)]*\)$/, '$1');
-  return shorten(l, 40);
+  return shorten(l, max);
 }
 
 function cellFor(r: EvidenceRow | undefined): string {
@@ -154,8 +160,8 @@ export function evidenceTable(evidence: readonly EvidenceRow[]): string[] {
   return table(['case', ...variants].map(mdCell), rows);
 }
 
-const METHOD: Record<string, string> = { am: 'git am', 'am-3way': 'git am -3', fuzzy: 'fuzzy apply (patch)' };
-const shortId = (id: string) => (/^[0-9a-f]{13,}$/.test(id) ? id.slice(0, 12) : id);
+export const METHOD: Record<string, string> = { am: 'git am', 'am-3way': 'git am -3', fuzzy: 'fuzzy apply (patch)' };
+export const shortId = (id: string) => (/^[0-9a-f]{13,}$/.test(id) ? id.slice(0, 12) : id);
 
 function environment(context: ClaimsReportContext, variantOrder: readonly string[]): string[] {
   const out = [

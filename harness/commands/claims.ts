@@ -3,12 +3,15 @@
 // probe once per boot, cached builds reused. --check only validates the
 // claim files and prints that plan.
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { formatClaimsPlan, planClaims } from '../claims/claim-plan.ts';
 import { loadProbeCases, type ProbeCaseTable } from '../claims/probe-cases.ts';
 import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
+import { formatTextReport, publicCommand } from '../claims/report-text.ts';
+import { publicTreeName } from '../kernel/tree.ts';
 import { predicateRefs, probeBinary, readClaims, selectLoaded, type Claim, type LoadedClaims } from '../claims/spec.ts';
 import { listProbes } from '../image/guest.ts';
 import { archForAbi } from '../model/arch.ts';
@@ -33,7 +36,8 @@ function builder(y: Argv) {
     .option('check', { type: 'boolean', default: false, group: 'Claims:', describe: 'validate the claim files and print the plan; build and boot nothing' })
     .option('out', outOption('run directory (one subdirectory per variant)', 'Output:'))
     .option('json', jsonOption("claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir", 'Output:'))
-    .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' });
+    .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' })
+    .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text report for a reply on the list (72 columns, no local paths) to FILE; always kept as claims.txt in the run dir' });
 }
 
 type ClaimsArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>> & { profile: string };
@@ -140,26 +144,29 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
 
   undo();
   const evaluations = evaluateClaims(claims, results);
-  const context = await reportContext(profile.name, a, runs);
+  const context = await reportContext(profile.name, a, runs, runDir);
   const counts = countVerdicts(evaluations);
   const code = claimsExitCode(counts, invalid.length);
   const markdown = formatMarkdownReport(evaluations, claims, context, invalid);
   const json = jsonText(toClaimsJson(evaluations, claims, context, invalid));
+  const text = formatTextReport(evaluations, claims, context, invalid);
   await writeFile(join(runDir, 'claims.md'), markdown);
+  await writeFile(join(runDir, 'claims.txt'), text);
   await writeFile(join(runDir, 'claims.json'), json);
   if (a.markdown) await writeFile(a.markdown, markdown);
+  if (a.text) await writeFile(a.text, text);
   const sink = jsonSink(a.json);
   await sink.write(json);
   progress.clearLive();
   const out = sink.screen;
   for (const e of evaluations) if (e.verdict !== 'confirmed' && e.verdict !== 'refuted') out.write(formatEvaluation(e).join('\n') + '\n');
   out.write(['', `claims on ${profile.name} (${context.kernelVersion}):`, ...formatVerdictTable(evaluations, claims, invalid)].join('\n') + '\n');
-  out.write(`reports: ${join(runDir, 'claims.md')} and claims.json · ${formatDuration(Date.now() - t0)} · exit ${code}\n`);
+  out.write(`reports: ${join(runDir, 'claims.txt')}, claims.md and claims.json · ${formatDuration(Date.now() - t0)} · exit ${code}\n`);
   return code;
 }
 
 /** Environment and provenance for the report, from the runs' metadata. */
-async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[]): Promise<ClaimsReportContext> {
+async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[], runDir: string): Promise<ClaimsReportContext> {
   const first = runs[0]?.record;
   const variants: ClaimsReportContext['variants'] = {};
   for (const r of runs) {
@@ -182,6 +189,14 @@ async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[]):
     qemu: first?.qemu ?? '',
     accel: `${first?.accel ?? ''} (${first?.accelReason ?? ''})`,
     commands: [`npx kseries ${argv}`, ...runs.map((r) => `${join(r.runDir, 'reproducer.sh')}   # ${r.variant} on ${r.arch}`)],
+    treeName: publicTreeName({ describe: first?.tree ?? '', version: first?.kernelVersion ?? '' }),
+    publicCommand: `npx kseries ${publicCommand(process.argv.slice(2))}`,
+    localDirs: [
+      { dir: runDir, name: 'run dir' },
+      { dir: resolve(a.cache), name: 'cache' },
+      ...(a.tree ? [{ dir: resolve(a.tree), name: 'tree' }] : []),
+      { dir: homedir(), name: 'home' },
+    ],
   };
 }
 

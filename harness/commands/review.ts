@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { CacheStore } from '../cache/store.ts';
 import { listProbes } from '../image/guest.ts';
-import { resolveTree, type SourceTree } from '../kernel/tree.ts';
+import { publicTreeName, resolveTree, type SourceTree } from '../kernel/tree.ts';
 import { findThread, openSources } from '../mail/sources.ts';
 import { normalizeMessageId } from '../mail/mbox.ts';
 import { ALL_ABIS, archForAbi } from '../model/arch.ts';
@@ -52,14 +52,6 @@ function builder(y: Argv) {
 type ReviewArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>> & { message: string };
 
 class PlanOnly extends Error {}
-
-/** The tree as a reply on the list names it: by version and commit (or tarball), never by a local path. */
-export function publicTreeName(tree: SourceTree): string {
-  const git = /^\/.* at ([0-9a-f]{12})(.*)$/.exec(tree.describe);
-  if (git) return `Linux ${tree.version} at ${git[1]}${git[2]}`;
-  if (tree.describe.startsWith('/')) return `Linux ${tree.version}, a source tree without git history`;
-  return `${tree.describe}, Linux ${tree.version}`;
-}
 
 /** '<id@host>=FILE' → id and file. */
 export function parsePort(arg: string): { messageId: string; file: string } {

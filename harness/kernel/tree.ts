@@ -150,3 +150,11 @@ async function download(url: string, sum: string, deps: TreeDeps): Promise<strin
   await rename(part, dest);
   return dest;
 }
+
+/** The tree as a reply on the list names it: by version and commit (or tarball), never by a local path. */
+export function publicTreeName(tree: Pick<SourceTree, 'describe' | 'version'>): string {
+  const git = /^\/.* at ([0-9a-f]{12})(.*)$/.exec(tree.describe);
+  if (git) return `Linux ${tree.version} at ${git[1]}${git[2]}`;
+  if (tree.describe.startsWith('/')) return `Linux ${tree.version}, a source tree without git history`;
+  return `${tree.describe}, Linux ${tree.version}`;
+}

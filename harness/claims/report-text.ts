@@ -1,0 +1,119 @@
+// claims.txt: the verdicts as plain text for a reply on the list. At most 72
+// columns, no Markdown tables, evidence as indented aligned columns, lore
+// links, and no local path: the tree is named by version and commit, and the
+// run dir, cache and tree by their role. Pure.
+import { labelled, wrap, WIDTH } from '../report/text.ts';
+import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
+import { claimOf, compactLine, countVerdicts, loreLink, METHOD, oneLine, OWN_OBSERVATION, rowLabel, shortId, VERDICTS, type ClaimsReportContext } from './report.ts';
+import { isOwnClaim, type Claim, type InvalidClaim } from './spec.ts';
+
+/** `s` with each local directory named by its role, longest first, e.g. "<run dir>/v1/build.log". */
+export function hideLocalDirs(s: string, dirs: readonly { dir: string; name: string }[]): string {
+  let out = s;
+  for (const { dir, name } of [...dirs].filter((d) => d.dir.length > 1).sort((a, b) => b.dir.length - a.dir.length)) out = out.split(dir).join(`<${name}>`);
+  return out;
+}
+
+/** A command line with each local path cut to its last component in <>: `--tree /src/linux` → `--tree <linux>`. */
+export function publicCommand(argv: readonly string[]): string {
+  const isPath = (s: string) => /^(?:\/|\.{1,2}\/|~\/)/.test(s);
+  const cut = (s: string) => `<${s.replace(/\/+$/, '').split('/').pop() || 'dir'}>`;
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  return argv
+    .map((a) => {
+      const eq = /^(--[\w-]+=)(.+)$/.exec(a);
+      if (eq && isPath(eq[2]!)) return eq[1] + cut(eq[2]!);
+      const port = /^(<?[^<>=\s]+@[^<>=\s]+>?=)(.+)$/.exec(a);
+      if (port && isPath(port[2]!)) return q(port[1]! + cut(port[2]!));
+      return isPath(a) ? cut(a) : q(a);
+    })
+    .join(' ');
+}
+
+/** A link is never broken: in the column after the labels when it fits, else further left. */
+function linkLine(url: string, col: number): string {
+  return `${' '.repeat(col + url.length <= WIDTH ? col : Math.max(0, Math.min(3, WIDTH - url.length)))}${url}`;
+}
+
+/** What one side of an evidence row says: its status and its first deciding line. */
+function side(r: EvidenceRow): string {
+  const first = r.lines[0];
+  const line = first === undefined || (r.case === undefined && first.startsWith('all ')) ? '' : ` ${compactLine(first, r.case, 200)}`;
+  return `${r.status}${line}${r.reason ? ` (${oneLine(r.reason)})` : ''}`;
+}
+
+/** Each probe/case the claim reads, then its variants side by side in one aligned column. */
+function evidenceText(evidence: readonly EvidenceRow[], hide: (s: string) => string): string[] {
+  const keys = [...new Set(evidence.map(rowLabel))];
+  const variants = [...new Set(evidence.map((r) => r.variant))];
+  if (variants.indexOf('base') > 0) variants.splice(0, variants.length, 'base', ...variants.filter((v) => v !== 'base'));
+  const w = Math.max(...variants.map((v) => v.length)) + 1;
+  const out: string[] = [];
+  for (const k of keys) {
+    out.push(...wrap(`     ${k}`));
+    for (const v of variants) {
+      const r = evidence.find((x) => x.variant === v && rowLabel(x) === k);
+      if (!r) continue;
+      out.push(...labelled('       ', `${v}:`.padEnd(w), hide(side(r))));
+      for (const f of r.findings) out.push(...labelled('       ', ' '.repeat(w), `! ${hide(f)}`));
+    }
+  }
+  return out;
+}
+
+export function formatTextReport(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext, invalid: readonly InvalidClaim[] = []): string {
+  const hide = (s: string) => hideLocalDirs(s, context.localDirs);
+  const n = countVerdicts(evaluations);
+  const counts = VERDICTS.filter((v) => n[v] > 0).map((v) => `${n[v]} ${v}`);
+  if (n.unexpected > 0) counts.push(`${n.unexpected} unexpected`);
+  if (invalid.length > 0) counts.push(`${invalid.length} invalid claim file${invalid.length === 1 ? '' : 's'} (not decided)`);
+  const out: string[] = [
+    ...wrap(`kseries claims: ${context.profile}`),
+    ...wrap(`tree: ${context.treeName}`),
+    ...wrap(`${evaluations.length} claim${evaluations.length === 1 ? '' : 's'}: ${counts.join(', ') || 'none'}`),
+    '',
+    ...wrap('Each claim was turned into probe outcomes and decided by booting the variants below in QEMU. A claim is only confirmed or refuted when every probe it needs ran cleanly.', WIDTH, 0),
+    '',
+  ];
+  const variantOrder: string[] = [];
+  evaluations.forEach((e, i) => {
+    const c = claimOf(claims, e.id);
+    const expected = c?.expect === undefined ? '' : e.unexpected === undefined ? ` (expected: ${c.expect})` : e.unexpected ? ` (UNEXPECTED: expected ${c.expect})` : ' (as expected)';
+    out.push(...wrap(`${i + 1}. ${e.id}: ${e.verdict.toUpperCase()}${expected}`, WIDTH, 3));
+    if (c) {
+      const own = isOwnClaim(c) || c.messageId === undefined;
+      out.push(...labelled('   ', 'said by:', own ? `${OWN_OBSERVATION}, ${c.date}` : `${c.author}, ${c.date}`));
+      if (!own) out.push(linkLine(loreLink(c.messageId!), 12));
+      out.push(...labelled('   ', 'claim:  ', oneLine(c.claim)));
+      if (c.note) out.push(...labelled('   ', 'note:   ', oneLine(c.note)));
+    }
+    out.push(...labelled('   ', 'why:    ', hide(oneLine(e.reason))));
+    if (e.evidence.length > 0) out.push('   evidence:', ...evidenceText(e.evidence, hide));
+    out.push('');
+    for (const r of e.evidence) if (!variantOrder.includes(r.variant)) variantOrder.push(r.variant);
+  });
+  if (invalid.length > 0) {
+    out.push('claim files not decided (fix them and run again):');
+    for (const x of invalid) out.push(...labelled('  ', `${x.id}:`, hide(oneLine(x.error))));
+    out.push('');
+  }
+  if (variantOrder.indexOf('base') > 0) variantOrder.splice(0, variantOrder.length, 'base', ...variantOrder.filter((v) => v !== 'base'));
+  out.push('environment:');
+  out.push(...labelled('  ', 'compiler:   ', oneLine(context.compiler)));
+  out.push(...labelled('  ', 'QEMU:       ', oneLine(context.qemu)));
+  out.push(...labelled('  ', 'accelerator:', hide(oneLine(context.accel))));
+  out.push('', 'variants (config hash, build key, patches as applied):');
+  const names = [...variantOrder.filter((v) => Object.hasOwn(context.variants, v)), ...Object.keys(context.variants).filter((v) => !variantOrder.includes(v))];
+  for (const name of names) {
+    const v = context.variants[name]!;
+    out.push(...wrap(`  ${name}: config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}${v.patches.length === 0 ? ', no patches' : ''}`, WIDTH, 4));
+    for (const p of v.patches) {
+      out.push(...labelled('   ', `${String(p.index).padStart(2)}.`, oneLine(p.title)));
+      if (p.messageId) out.push(...wrap(`       <${p.messageId}>`));
+      const ids = p.patchIdPosted === p.patchIdApplied ? `patch-id ${shortId(p.patchIdPosted)}` : `patch-id ${shortId(p.patchIdPosted)} as posted, ${shortId(p.patchIdApplied)} as applied`;
+      out.push(...wrap(`       ${METHOD[p.method] ?? p.method}; ${ids}`, WIDTH, 0));
+    }
+  }
+  out.push('', 'reproduce:', ...wrap(`  ${hide(context.publicCommand)}`, WIDTH, 4), '');
+  return out.join('\n');
+}
