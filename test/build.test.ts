@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore } from '../harness/cache/store.ts';
 import { buildErrorLines, isCompileLine, isObjectLine } from '../harness/kernel/build-log.ts';
-import { buildKernel, buildKey, makePlan } from '../harness/kernel/build.ts';
+import { buildKernel, buildKey } from '../harness/kernel/build.ts';
 import { X86_64 } from '../harness/model/arch.ts';
 import { kernelVersionFromMakefile } from '../harness/kernel/tree.ts';
 
@@ -18,18 +18,6 @@ t.test('the build key changes with every input and only with them', async (t) =>
   for (const field of Object.keys(inputs) as (keyof typeof inputs)[]) {
     t.not(buildKey({ ...inputs, [field]: inputs[field] + 'x' }), k, `${field} is part of the key`);
   }
-});
-
-t.test('make runs through ccache in depend mode when ccache is there, and plain make when not', async (t) => {
-  const runner = (present: boolean) => async (file: string) => ({ exitCode: file === 'ccache' && present ? 0 : 127, stdout: '', stderr: '' });
-  const withCc = await makePlan('/src', X86_64, { jobs: 2, ccacheRoot: '/c' }, runner(true) as never);
-  t.same(withCc.buildArgs, ['-j2', 'CC=ccache gcc', X86_64.imageTarget]);
-  t.same(withCc.env, { CCACHE_DIR: '/c/ccache', CCACHE_BASEDIR: '/c', CCACHE_DEPEND: '1' }, 'depend mode: no second preprocessor run on a miss');
-  const without = await makePlan('/src', X86_64, { jobs: 2, ccacheRoot: '/c' }, runner(false) as never);
-  t.same(without.buildArgs, ['-j2', X86_64.imageTarget]);
-  t.same(without.env, {});
-  const off = await makePlan('/src', X86_64, { jobs: 2, ccacheRoot: null }, runner(true) as never);
-  t.same(off.env, {}, 'ccacheRoot null turns it off');
 });
 
 t.test('object lines are counted for progress, other lines are not', async (t) => {
