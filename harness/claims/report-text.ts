@@ -4,7 +4,7 @@
 // run dir, cache and tree by their role. Pure.
 import { labelled, wrap, WIDTH } from '../report/text.ts';
 import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
-import { claimOf, compactLine, countVerdicts, loreLink, METHOD, oneLine, OWN_OBSERVATION, rowLabel, shortId, VERDICTS, type ClaimsReportContext } from './report.ts';
+import { baseFirst, claimOf, compactLine, countWords, expectationNote, loreLink, METHOD, oneLine, OWN_OBSERVATION, rowLabel, shortId, variantNames, type ClaimsReportContext } from './report.ts';
 import { isOwnClaim, type Claim, type InvalidClaim } from './spec.ts';
 
 /** `s` with each local directory named by its role, longest first, e.g. "<run dir>/v1/build.log". */
@@ -18,13 +18,12 @@ export function hideLocalDirs(s: string, dirs: readonly { dir: string; name: str
 export function publicCommand(argv: readonly string[]): string {
   const isPath = (s: string) => /^(?:\/|\.{1,2}\/|~\/)/.test(s);
   const cut = (s: string) => `<${s.replace(/\/+$/, '').split('/').pop() || 'dir'}>`;
-  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  const safe = /^[\w@%+=:,./-]+$/;
+  const q = (s: string) => (safe.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
   return argv
     .map((a) => {
-      const eq = /^(--[\w-]+=)(.+)$/.exec(a);
-      if (eq && isPath(eq[2]!)) return eq[1] + cut(eq[2]!);
-      const port = /^(<?[^<>=\s]+@[^<>=\s]+>?=)(.+)$/.exec(a);
-      if (port && isPath(port[2]!)) return q(port[1]! + cut(port[2]!));
+      const kv = /^([^=]+=)(.+)$/.exec(a);
+      if (kv && isPath(kv[2]!)) return safe.test(kv[1]!) ? kv[1] + cut(kv[2]!) : q(kv[1] + cut(kv[2]!));
       return isPath(a) ? cut(a) : q(a);
     })
     .join(' ');
@@ -45,8 +44,7 @@ function side(r: EvidenceRow): string {
 /** Each probe/case the claim reads, then its variants side by side in one aligned column. */
 function evidenceText(evidence: readonly EvidenceRow[], hide: (s: string) => string): string[] {
   const keys = [...new Set(evidence.map(rowLabel))];
-  const variants = [...new Set(evidence.map((r) => r.variant))];
-  if (variants.indexOf('base') > 0) variants.splice(0, variants.length, 'base', ...variants.filter((v) => v !== 'base'));
+  const variants = baseFirst([...new Set(evidence.map((r) => r.variant))]);
   const w = Math.max(...variants.map((v) => v.length)) + 1;
   const out: string[] = [];
   for (const k of keys) {
@@ -63,10 +61,7 @@ function evidenceText(evidence: readonly EvidenceRow[], hide: (s: string) => str
 
 export function formatTextReport(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext, invalid: readonly InvalidClaim[] = []): string {
   const hide = (s: string) => hideLocalDirs(s, context.localDirs);
-  const n = countVerdicts(evaluations);
-  const counts = VERDICTS.filter((v) => n[v] > 0).map((v) => `${n[v]} ${v}`);
-  if (n.unexpected > 0) counts.push(`${n.unexpected} unexpected`);
-  if (invalid.length > 0) counts.push(`${invalid.length} invalid claim file${invalid.length === 1 ? '' : 's'} (not decided)`);
+  const counts = countWords(evaluations, invalid.length);
   const out: string[] = [
     ...wrap(`kseries claims: ${context.profile}`),
     ...wrap(`tree: ${context.treeName}`),
@@ -78,8 +73,7 @@ export function formatTextReport(evaluations: readonly ClaimEvaluation[], claims
   const variantOrder: string[] = [];
   evaluations.forEach((e, i) => {
     const c = claimOf(claims, e.id);
-    const expected = c?.expect === undefined ? '' : e.unexpected === undefined ? ` (expected: ${c.expect})` : e.unexpected ? ` (UNEXPECTED: expected ${c.expect})` : ' (as expected)';
-    out.push(...wrap(`${i + 1}. ${e.id}: ${e.verdict.toUpperCase()}${expected}`, WIDTH, 3));
+    out.push(...wrap(`${i + 1}. ${e.id}: ${e.verdict.toUpperCase()}${expectationNote(c, e)}`, WIDTH, 3));
     if (c) {
       const own = isOwnClaim(c) || c.messageId === undefined;
       out.push(...labelled('   ', 'said by:', own ? `${OWN_OBSERVATION}, ${c.date}` : `${c.author}, ${c.date}`));
@@ -97,14 +91,12 @@ export function formatTextReport(evaluations: readonly ClaimEvaluation[], claims
     for (const x of invalid) out.push(...labelled('  ', `${x.id}:`, hide(oneLine(x.error))));
     out.push('');
   }
-  if (variantOrder.indexOf('base') > 0) variantOrder.splice(0, variantOrder.length, 'base', ...variantOrder.filter((v) => v !== 'base'));
   out.push('environment:');
   out.push(...labelled('  ', 'compiler:   ', oneLine(context.compiler)));
   out.push(...labelled('  ', 'QEMU:       ', oneLine(context.qemu)));
   out.push(...labelled('  ', 'accelerator:', hide(oneLine(context.accel))));
   out.push('', 'variants (config hash, build key, patches as applied):');
-  const names = [...variantOrder.filter((v) => Object.hasOwn(context.variants, v)), ...Object.keys(context.variants).filter((v) => !variantOrder.includes(v))];
-  for (const name of names) {
+  for (const name of variantNames(context, variantOrder)) {
     const v = context.variants[name]!;
     out.push(...wrap(`  ${name}: config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}${v.patches.length === 0 ? ', no patches' : ''}`, WIDTH, 4));
     for (const p of v.patches) {

@@ -36,7 +36,7 @@ export interface ClaimsReportContext {
 
 export const CLAIMS_SCHEMA = 1;
 
-export const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
+const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
 
 /** https://lore.kernel.org/r/<id>, '@' kept readable as b4 does. */
 export function loreLink(messageId: string): string {
@@ -79,6 +79,31 @@ export function countVerdicts(evaluations: readonly ClaimEvaluation[]): VerdictC
     if (e.unexpected) n.unexpected++;
   }
   return n;
+}
+
+/** Variant names with base first, the others in their order. */
+export const baseFirst = (names: readonly string[]): string[] => (names.includes('base') ? ['base', ...names.filter((v) => v !== 'base')] : [...names]);
+
+/** The variants of the environment section: those the evidence named (base first), then the rest. */
+export function variantNames(context: ClaimsReportContext, evidenceOrder: readonly string[]): string[] {
+  const order = baseFirst(evidenceOrder);
+  return [...order.filter((v) => Object.hasOwn(context.variants, v)), ...Object.keys(context.variants).filter((v) => !order.includes(v))];
+}
+
+/** " (as expected)", " (UNEXPECTED: expected X)" or " (expected: X)" after a verdict; '' without `expect`. */
+export function expectationNote(c: Claim | undefined, e: ClaimEvaluation): string {
+  if (c?.expect === undefined) return '';
+  if (e.unexpected === undefined) return ` (expected: ${c.expect})`;
+  return e.unexpected ? ` (UNEXPECTED: expected ${c.expect})` : ' (as expected)';
+}
+
+/** "4 confirmed", "1 refuted", "1 unexpected", "1 invalid claim file (not decided)". */
+export function countWords(evaluations: readonly ClaimEvaluation[], invalid: number): string[] {
+  const n = countVerdicts(evaluations);
+  const counts = VERDICTS.filter((v) => n[v] > 0).map((v) => `${n[v]} ${v}`);
+  if (n.unexpected > 0) counts.push(`${n.unexpected} unexpected`);
+  if (invalid > 0) counts.push(`${invalid} invalid claim file${invalid === 1 ? '' : 's'} (not decided)`);
+  return counts;
 }
 
 const TERMINAL_WIDTH = 120;
@@ -155,9 +180,9 @@ export function evidenceTable(evidence: readonly EvidenceRow[]): string[] {
     if (!variants.includes(r.variant)) variants.push(r.variant);
     if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
   }
-  if (variants.indexOf('base') > 0) variants.splice(0, variants.length, 'base', ...variants.filter((v) => v !== 'base'));
-  const rows = keys.map((k) => [k, ...variants.map((v) => cellFor(evidence.find((r) => r.variant === v && rowLabel(r) === k)))].map(mdCell));
-  return table(['case', ...variants].map(mdCell), rows);
+  const cols = baseFirst(variants);
+  const rows = keys.map((k) => [k, ...cols.map((v) => cellFor(evidence.find((r) => r.variant === v && rowLabel(r) === k)))].map(mdCell));
+  return table(['case', ...cols].map(mdCell), rows);
 }
 
 export const METHOD: Record<string, string> = { am: 'git am', 'am-3way': 'git am -3', fuzzy: 'fuzzy apply (patch)' };
@@ -177,8 +202,7 @@ function environment(context: ClaimsReportContext, variantOrder: readonly string
     'Variants (config hash, build key, applied patches with patch-ids):',
     '',
   ];
-  const names = [...variantOrder.filter((v) => Object.hasOwn(context.variants, v)), ...Object.keys(context.variants).filter((v) => !variantOrder.includes(v))];
-  for (const name of names) {
+  for (const name of variantNames(context, variantOrder)) {
     const v = context.variants[name]!;
     out.push(`- ${name}: config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}${v.patches.length === 0 ? ', no patches' : ''}`);
     for (const p of v.patches) {
@@ -195,10 +219,7 @@ function environment(context: ClaimsReportContext, variantOrder: readonly string
 }
 
 export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext, invalid: readonly InvalidClaim[] = []): string {
-  const n = countVerdicts(evaluations);
-  const counts = VERDICTS.filter((v) => n[v] > 0).map((v) => `${n[v]} ${v}`);
-  if (n.unexpected > 0) counts.push(`${n.unexpected} unexpected`);
-  if (invalid.length > 0) counts.push(`${invalid.length} invalid claim file${invalid.length === 1 ? '' : 's'} (not decided)`);
+  const counts = countWords(evaluations, invalid.length);
   const out: string[] = [
     `# Review claims checked with kseries: ${context.profile}`,
     '',
@@ -224,8 +245,7 @@ export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], cl
       out.push(...wrap('- Claim (in our words): ', c.claim, '  '));
       if (c.note) out.push(...wrap('- Note: ', c.note, '  '));
     }
-    const expected = c?.expect === undefined ? '' : e.unexpected === undefined ? ` (expected: ${c.expect})` : e.unexpected ? ` (UNEXPECTED: expected ${c.expect})` : ' (as expected)';
-    out.push(`- Verdict: ${e.verdict}${expected}`);
+    out.push(`- Verdict: ${e.verdict}${expectationNote(c, e)}`);
     out.push(...wrap('- Why: ', e.reason, '  '), '');
     if (e.evidence.length > 0) {
       out.push(...evidenceTable(e.evidence), '');
@@ -247,7 +267,6 @@ export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], cl
     for (const x of invalid) out.push(...wrap(`- ${x.id}: `, x.error, '  '));
     out.push('');
   }
-  if (variantOrder.indexOf('base') > 0) variantOrder.splice(0, variantOrder.length, 'base', ...variantOrder.filter((v) => v !== 'base'));
   out.push(...environment(context, variantOrder), '');
   out.push('## Reproduce', '');
   for (const cmd of context.commands) out.push(`    ${cmd}`);
