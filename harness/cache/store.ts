@@ -37,6 +37,8 @@ export interface ProduceOptions {
    * is removed and filled again.
    */
   artefacts?: Artefacts;
+  /** A further check of a published entry (after the manifest's): why it cannot be used, or null. */
+  verify?: (entryDir: string) => Promise<string | null>;
 }
 
 export interface StoreOptions {
@@ -68,7 +70,7 @@ export class CacheStore {
    */
   async produce(kind: string, key: string, fill: (tmpDir: string) => Promise<void>, o: ProduceOptions = {}): Promise<Produced> {
     const path = this.entryPath(kind, key);
-    const unusable = async () => (o.artefacts ? checkManifest(path) : null);
+    const unusable = async () => (o.artefacts ? await checkManifest(path) : null) ?? (o.verify ? await o.verify(path) : null);
     if ((await exists(path)) && (await unusable()) === null) return { path, hit: true };
     await mkdir(this.dir(kind), { recursive: true });
     const release = await this.lock(kind, key, `cache entry ${kind}/${key}`);

@@ -15,6 +15,7 @@ import { configureKernel, makeArgv } from './configure.ts';
 import { checkManifest } from '../cache/manifest.ts';
 import { buildFamily, configInputsHash, copyBuildDir, findSeed, gitTreeOf, type SeedCandidate } from './seed.ts';
 import { formatKconfig, type Kconfig } from './kconfig.ts';
+import { payloadMismatch, payloadObject } from './payload.ts';
 import type { SourceTree } from './tree.ts';
 
 /** Bump when the way a build dir is produced changes, so old entries are not reused. */
@@ -96,6 +97,8 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
   let configMs = 0;
   let buildMs = 0;
   const entryName = (d: string) => join(d, 'build');
+  // An entry is used (as a hit or as a seed) only when its image is as published and holds its own kernel.
+  const entryUnusable = async (d: string) => (await checkManifest(d)) ?? (await payloadMismatch(entryName(d), req.arch));
 
   const family = buildFamily({ srcDir: req.tree.srcDir, arch: req.arch.name, requestedConfig: requestedText, compiler });
   const sourceTree = gitTreeOf(req.tree.identity);
@@ -116,7 +119,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
         const t0 = Date.now();
         configInputs = sourceTree ? await configInputsHash(run, req.tree.srcDir, sourceTree, req.arch.name, requestedText) : null;
         // Only a verified entry seeds: a damaged image must not be carried over.
-        seed = sourceTree ? await findSeed({ store: req.store, family, sourceTree, repoDir: req.tree.srcDir, run, isUsable: async (d) => (await checkManifest(d)) === null }) : null;
+        seed = sourceTree ? await findSeed({ store: req.store, family, sourceTree, repoDir: req.tree.srcDir, run, isUsable: async (d) => (await entryUnusable(d)) === null }) : null;
         if (seed) {
           req.log?.(`starting from the build dir of ${seed.record.key} (${seed.distance} source file(s) differ)`);
           await copyBuildDir(entryName(seed.dir), buildDir, run);
@@ -140,6 +143,8 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
           if (isCompileError(errors)) await rememberFailure(failed, { at: new Date().toISOString(), exitCode: made.exitCode, errors });
           throw buildFailure(`kernel build failed (make exit ${made.exitCode}); see ${req.logPath}`, errors.join('\n'));
         }
+        buildMs += await ensurePayload(plan, buildDir, entryLog, req.log);
+        await copyFile(entryLog, req.logPath);
         await rename(buildDir, entryName(tmp));
       } finally {
         await rm(work, { recursive: true, force: true }); // inside the lock: the next build owns it after
@@ -160,7 +165,7 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
     );
     // make can exit 0 without the image (a target that is not the image): say so, not ENOENT later.
     if (!existsSync(join(buildDir, req.arch.image))) throw infraError(`make ${req.arch.imageTarget} succeeded but ${req.arch.image} was not produced; see ${req.logPath}`);
-  }, { artefacts: [`build/${req.arch.image}`, 'config'] });
+  }, { artefacts: [`build/${req.arch.image}`, 'config'], verify: entryUnusable });
 
   const buildDir = entryName(produced.path);
   if (req.retryFailed) await rm(failed, { force: true }); // it builds now: forget the old failure
@@ -230,9 +235,31 @@ export async function makePlan(srcDir: string, arch: ArchDef, o: MakeOptions, ru
   const ccache = o.ccacheRoot !== null && (await hasCcache(run));
   // CCACHE_BASEDIR makes paths under the cache root relative, so trees and
   // build dirs at different places in it still share compiled objects.
-  const env: Record<string, string> = ccache ? { CCACHE_DIR: join(o.ccacheRoot!, 'ccache'), CCACHE_BASEDIR: o.ccacheRoot! } : {};
+  // CCACHE_NODEPEND: depend mode never sees piggy.S's .incbin and returns a stale
+  // piggy.o (a kernel image holding another kernel), even when the user's
+  // environment or ccache.conf asks for it; see payload.ts.
+  const env: Record<string, string> = ccache ? { CCACHE_DIR: join(o.ccacheRoot!, 'ccache'), CCACHE_BASEDIR: o.ccacheRoot!, CCACHE_NODEPEND: '1' } : {};
   const jobs = o.jobs ?? availableParallelism();
   return { srcDir, arch, env, buildArgs: [`-j${jobs}`, ...(ccache ? ['CC=ccache gcc'] : []), arch.imageTarget] };
+}
+
+/**
+ * After a successful make: when the image does not hold the kernel just built
+ * (ccache returned an older piggy.o, see payload.ts), delete that object and
+ * make again with ccache off for the run. Returns the extra make time; throws
+ * when the image still does not hold the kernel.
+ */
+export async function ensurePayload(plan: MakePlan, buildDir: string, logPath: string, log?: (msg: string) => void): Promise<number> {
+  const why = await payloadMismatch(buildDir, plan.arch);
+  if (why === null) return 0;
+  const obj = payloadObject(plan.arch);
+  log?.(`${why}; making ${obj} again without ccache`);
+  await rm(join(buildDir, obj), { force: true });
+  const again = await makeKernelImage({ ...plan, env: { ...plan.env, CCACHE_DISABLE: '1' } }, buildDir, logPath, undefined, true);
+  if (again.exitCode !== 0) throw infraError(`make ${plan.arch.imageTarget} failed (exit ${again.exitCode}) when making ${obj} again without ccache; see ${logPath}`);
+  const still = await payloadMismatch(buildDir, plan.arch);
+  if (still !== null) throw infraError(`the image does not hold the kernel just built, even with ${obj} made without ccache: ${still}`);
+  return again.ms;
 }
 
 /** make the kernel image in an already configured build dir. */
@@ -241,16 +268,17 @@ export async function makeKernelImage(
   buildDir: string,
   logPath: string,
   onObjects?: (n: number) => void,
+  appendLog = false,
 ): Promise<{ exitCode: number; ms: number }> {
   const t0 = Date.now();
-  const exitCode = await runMake([...makeArgv(plan.srcDir, buildDir, plan.arch), ...plan.buildArgs], plan.env, logPath, onObjects);
+  const exitCode = await runMake([...makeArgv(plan.srcDir, buildDir, plan.arch), ...plan.buildArgs], plan.env, logPath, onObjects, appendLog);
   return { exitCode, ms: Date.now() - t0 };
 }
 
 /** Run make, teeing everything to the log and counting built objects for the progress line. */
-async function runMake(argv: string[], env: Record<string, string>, logPath: string, onObjects?: (n: number) => void): Promise<number> {
+async function runMake(argv: string[], env: Record<string, string>, logPath: string, onObjects?: (n: number) => void, appendLog = false): Promise<number> {
   const [file, ...args] = argv;
-  const out = createWriteStream(logPath);
+  const out = createWriteStream(logPath, { flags: appendLog ? 'a' : 'w' });
   const p = spawn(file!, args, { env: { ...process.env, ...env }, all: true, buffer: false, stdin: 'ignore' });
   let built = 0;
   const rl = createInterface({ input: p.all! });

@@ -9,6 +9,11 @@ export interface ArchDef {
   image: string;
   /** make target that produces it. */
   imageTarget: string;
+  /**
+   * The assembler source that `.incbin`s the compressed kernel into the image
+   * (relative to the build dir), checked after every build: see kernel/payload.ts.
+   */
+  payloadSource?: string;
   /** Config fragment under patches/base/. */
   fragment: string;
   qemuBinary: string;
@@ -30,6 +35,7 @@ export const X86_64: ArchDef = Object.freeze({
   makeArch: 'x86_64',
   image: 'arch/x86/boot/bzImage',
   imageTarget: 'bzImage',
+  payloadSource: 'arch/x86/boot/compressed/piggy.S',
   fragment: 'x86_64.config',
   qemuBinary: 'qemu-system-x86_64',
   qemuArgs: Object.freeze(['-m', '512', '-smp', '1', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']),
@@ -44,6 +50,7 @@ export const I386: ArchDef = Object.freeze({
   makeArch: 'i386',
   image: 'arch/x86/boot/bzImage',
   imageTarget: 'bzImage',
+  payloadSource: X86_64.payloadSource,
   fragment: 'i386.config',
   qemuBinary: 'qemu-system-i386',
   qemuArgs: X86_64.qemuArgs,
