@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { applySeries } from '../harness/apply/apply-series.ts';
 import { prepareWorktree, removeWorktree, variantBranch } from '../harness/apply/worktree.ts';
 import { commitFiles, diffOf, gitIn, makeRepo, replaceOnce, seriesPatch, sh, removeTempDirs, tempDir, writeFiles } from './fixtures/apply/helpers.ts';
@@ -135,6 +135,29 @@ t.test("kseries' own worktree left over from a tree made again at the same path 
   await prepareWorktree({ tree: other, worktreeDir: foreign, branch: 'kseries/o/x' });
   await t.rejects(prepareWorktree({ tree, worktreeDir: foreign, branch: 'kseries/r/y', owned: true }), { exitCode: 2, message: /already exists and is not a worktree/ }, 'a live worktree of another repository is kept');
   t.ok(existsSync(join(foreign, 'Makefile')));
+});
+
+t.test("two kseries caches on one tree: the second worktree gets its own branch; a deleted one is forgotten", async (t) => {
+  const repo = makeRepo(FILES, 'tree');
+  const cacheA = join(tempDir('cacheA'), 'worktrees', 'k');
+  const cacheB = join(tempDir('cacheB'), 'worktrees', 'k');
+  const a = await prepareWorktree({ tree: repo, worktreeDir: cacheA, branch: 'kseries/s/latest', owned: true });
+  t.equal(a.branch, 'kseries/s/latest');
+  const logs: string[] = [];
+  const b = await prepareWorktree({ tree: repo, worktreeDir: cacheB, branch: 'kseries/s/latest', owned: true, log: (m) => logs.push(m) });
+  t.match(b.branch, /^kseries\/s\/latest@[0-9a-f]{8}$/, 'a branch of its own');
+  t.match(logs.join('\n'), /branch kseries\/s\/latest is checked out in another worktree, .*cacheA.*; using kseries\/s\/latest@[0-9a-f]{8} here/);
+  t.equal(gitIn(cacheB)('rev-parse', '--abbrev-ref', 'HEAD'), b.branch);
+  t.equal(gitIn(cacheA)('rev-parse', '--abbrev-ref', 'HEAD'), 'kseries/s/latest', 'the first cache keeps its branch');
+  const again = await prepareWorktree({ tree: repo, worktreeDir: cacheB, branch: 'kseries/s/latest', owned: true });
+  t.equal(again.branch, b.branch, 'the same name every time');
+  // The first cache is deleted: its registration is pruned and the branch is free again.
+  sh(repo, 'rm', '-rf', dirname(dirname(cacheA)));
+  const cacheC = join(tempDir('cacheC'), 'worktrees', 'k');
+  const c = await prepareWorktree({ tree: repo, worktreeDir: cacheC, branch: 'kseries/s/latest', owned: true });
+  t.equal(c.branch, 'kseries/s/latest');
+  // Not kseries' own directory: still refused.
+  await t.rejects(prepareWorktree({ tree: repo, worktreeDir: join(tempDir('wt'), 'v'), branch: 'kseries/s/latest' }), { exitCode: 2, message: /checked out in another worktree/ });
 });
 
 t.test('applySeries refuses a dirty worktree', async (t) => {

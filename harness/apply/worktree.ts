@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { infraError, usageError } from '../util/errors.ts';
 import { git, identityEnv, KSERIES_IDENTITY, runGit } from '../util/git.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
+import { sha256 } from '../util/hash.ts';
 
 /** A valid branch name "kseries/<series-or-profile>/<variant>" from free-form parts. */
 export function variantBranch(seriesOrProfile: string, variant: string): string {
@@ -147,14 +148,27 @@ export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWor
   let worktrees = await listWorktrees(run, repoDir);
   const target = canonical(dir);
   const mine = worktrees.find((w) => w.path === target);
-  const holder = worktrees.find((w) => w.branch === req.branch && w.path !== target);
-  if (holder) throw usageError(`branch ${req.branch} is checked out in another worktree, ${holder.path}; remove it or pick another directory`);
+  let branch = req.branch;
+  let holder = worktrees.find((w) => w.branch === branch && w.path !== target);
+  if (holder && !existsSync(holder.path)) {
+    // Registered, but its directory is gone (a deleted cache): git forgets it.
+    await git(repoDir, ['worktree', 'prune'], { run });
+    worktrees = await listWorktrees(run, repoDir);
+    holder = worktrees.find((w) => w.branch === branch && w.path !== target);
+  }
+  if (holder && req.owned) {
+    // Another kseries cache (or a user's worktree) has the branch: this worktree gets its own name.
+    branch = `${req.branch}@${sha256(target).slice(0, 8)}`;
+    req.log?.(`branch ${req.branch} is checked out in another worktree, ${holder.path}; using ${branch} here`);
+    holder = worktrees.find((w) => w.branch === branch && w.path !== target);
+  }
+  if (holder) throw usageError(`branch ${branch} is checked out in another worktree, ${holder.path}; remove it or pick another directory`);
 
   if (mine && existsSync(dir)) {
     // Ours from an earlier run: drop any half-done git am, reset branch and files.
-    req.log?.(`resetting worktree ${dir} to ${baseCommit.slice(0, 12)} on ${req.branch}`);
+    req.log?.(`resetting worktree ${dir} to ${baseCommit.slice(0, 12)} on ${branch}`);
     await runGit(dir, ['am', '--abort'], { run, config: 'plain' });
-    await git(dir, ['checkout', '-q', '-f', '-B', req.branch, baseCommit], { run });
+    await git(dir, ['checkout', '-q', '-f', '-B', branch, baseCommit], { run });
     await git(dir, ['clean', '-fdq'], { run });
   } else {
     if (mine) await git(repoDir, ['worktree', 'prune'], { run });
@@ -166,12 +180,12 @@ export async function prepareWorktree(req: WorktreeRequest): Promise<PreparedWor
     if (existsSync(dir) && readdirSync(dir).length > 0) {
       throw usageError(`${dir} already exists and is not a worktree of ${tree}; remove it or pick another directory`);
     }
-    req.log?.(`creating worktree ${dir} on ${req.branch} at ${baseCommit.slice(0, 12)}`);
-    await git(repoDir, ['worktree', 'add', '-q', '-B', req.branch, dir, baseCommit], { run });
+    req.log?.(`creating worktree ${dir} on ${branch} at ${baseCommit.slice(0, 12)}`);
+    await git(repoDir, ['worktree', 'add', '-q', '-B', branch, dir, baseCommit], { run });
     worktrees = await listWorktrees(run, repoDir);
     if (!worktrees.some((w) => w.path === canonical(dir))) throw infraError(`git worktree add did not register ${dir}`);
   }
-  return { branch: req.branch, worktreeDir: dir, baseCommit, repoDir, imported };
+  return { branch: branch, worktreeDir: dir, baseCommit, repoDir, imported };
 }
 
 /** Remove a variant's worktree (the branch stays, for inspection). */

@@ -71,11 +71,11 @@ export async function withVariantCheckout<T>(req: VariantCheckoutRequest, fn: (v
         srcDir: wt.worktreeDir,
         // The git tree hash names exactly the sources built, whatever path led to them.
         identity: `git-tree:${treeHash}`,
-        describe: `${req.tree.describe} + ${req.patches.length} patch(es) on ${branch}`,
+        describe: `${req.tree.describe} + ${req.patches.length} patch(es) on ${wt.branch}`,
         version,
         isGit: true,
       },
-      branch,
+      branch: wt.branch,
       repoDir: wt.repoDir,
       baseCommit: wt.baseCommit,
       head: applied.head,
