@@ -1,6 +1,7 @@
 import t from 'tap';
 import { caseKey, claimLines, evaluateClaim, evaluateClaims, flakyKey } from '../harness/claims/evaluate.ts';
 import { caseIn, loadFixtureClaims, mkClaim, probeIn, ref, results } from './fixtures/claims/helpers.ts';
+import { compactLine } from '../harness/claims/report.ts';
 
 const setupCase = (variant: string, abi: string, kase: string) => ref(variant, abi, 'io_uring_setup', kase);
 
@@ -49,7 +50,7 @@ t.test('probe predicates compare the probe-level status', async (t) => {
   t.match(r.reason, /pavel-first io_uring_readv:native64 is PASS, not FAIL/);
   t.same(r.evidence[0]!.lines, ['all 3 cases PASS']);
   const rows = evaluateClaim(mkClaim({ probe: ref('pavel-corrected', 'compat', 'io_uring_setup'), status: 'FAIL' }), res).evidence[0]!;
-  t.same(rows.lines, ['setup_sqpoll: FAIL', 'setup_sqpoll: ret=-1 errno=22 EINVAL (Invalid argument)'], 'probe rows name the cases that did not pass');
+  t.same(rows.lines, ['setup_sqpoll: FAIL · setup_sqpoll: ret=-1 errno=22 EINVAL (Invalid argument)'], 'probe rows name each case that did not pass, with its deciding line on the same line');
 });
 
 t.test('same / differ on cases compare status plus errno', async (t) => {
@@ -246,4 +247,23 @@ t.test('deciding lines: regex, then errno, then ret=, then the last lines', asyn
   t.same(claimLines(diags), ['b: ret=-1 errno=22 EINVAL (Invalid argument)']);
   t.same(claimLines(diags.slice(0, 3)), ['a: ret=3']);
   t.same(claimLines(['1', '2', '3', '4']), ['2', '3', '4']);
+});
+
+t.test('the deciding line of a case is the measured value against the expected one, not the first ret= line', async (t) => {
+  // uring_read_async of io_uring_evdev:compat on the 5.9.1 base, as its console printed it.
+  const diagnostics = [
+    'io_uring_setup(4, flags=0x0): fd=5 sq_entries=4 cq_entries=8 features=0x7f',
+    'sqe: READ /dev/input/event1 fd=4 flags=0x10 len=96',
+    'io_uring_enter(to_submit=1): ret=1',
+    'uring_read_async: cqe.res=96 user_data=0xe7de0003 flags=0x0',
+    'uring_read_async: ret=96 events=4 record_size=24 (expected 16)',
+    'uring_read_async: record 0 as decoded here: type=19 code=11 value=0',
+    'type/code/value of the 4 records: compared 32 bytes, first difference at offset 0 (got 0x13, want 0x01), 11 bytes differ',
+    'expected 64 bytes: 4 records of 16 bytes',
+  ];
+  t.equal(claimLines(diagnostics)[0], 'uring_read_async: ret=96 events=4 record_size=24 (expected 16)');
+  t.equal(compactLine(claimLines(diagnostics)[0]!, 'uring_read_async'), 'record_size=24 (expected 16)', 'cut to what decides when it is too long');
+  t.equal(claimLines(diagnostics.filter((l) => !l.includes('(expected')))[0], diagnostics[6], 'without one: the byte comparison');
+  t.equal(claimLines(['x: ret=-1 errno=14 EFAULT (Bad address)', 'expected ret=8000'])[0], 'x: ret=-1 errno=14 EFAULT (Bad address)');
+  t.equal(claimLines(diagnostics, [/features=/])[0], diagnostics[0], "the claim's own regex comes first");
 });

@@ -87,7 +87,7 @@ t.test('evidence table: cases as rows, variants side by side, base first', async
   t.match(table.join('\n'), /\| io_uring_setup:compat setup_sqpoll\s+\| PASS ret=3\s+\| FAIL ret=-1 errno=22 EINVAL\s+\|/, 'base shown for comparison');
   t.match(table.join('\n'), /\| io_uring_setup:compat setup_default\s+\| PASS ret=3\s+\| PASS ret=3\s+\|/);
   const inline = evaluations.find((e) => e.id === 'corrected-breaks-inline-readv')!;
-  t.match(evidenceTable(inline.evidence)[2]!, /^\| io_uring_readv:compat readv_inline_plain_fd \| PASS\s+\|$/, 'no ret=/errno= line: the status alone');
+  t.match(evidenceTable(inline.evidence)[2]!, /^\| io_uring_readv:compat readv_inline_plain_fd \| PASS cqe\.res=13065 \(expected 13065\) \|$/, 'a measured value with its expected one is the deciding line');
   const readv = evaluations.find((e) => e.id === 'readv-untouched')!;
   t.match(evidenceTable(readv.evidence)[2]!, /^\| readv_writev:compat \| PASS\s+\| PASS\s+\| PASS\s+\|$/);
 });

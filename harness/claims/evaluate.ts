@@ -263,9 +263,16 @@ function regexesByRef(p: Predicate, out = new Map<string, RegExp[]>()): Map<stri
   return out;
 }
 
-/** The few lines that decide a case: those the claim's regex matches, else errno lines, else ret= lines, else the last ones. */
+/** A value the probe measured next to the one it wanted: "record_size=24 (expected 16)". */
+export const MEASURED_VS_EXPECTED = /(?<![\w.])[A-Za-z_][\w.]*=\S+ \(expected [^)]+\)/;
+
+/**
+ * The few lines that decide a case: those the claim's regex matches, else a measured value
+ * with its expected one, else errno lines, else a byte comparison's first difference, else
+ * ret= lines, else the last ones.
+ */
 export function claimLines(diagnostics: readonly string[], regexes: readonly RegExp[] = []): string[] {
-  return decidingLines(diagnostics, [regexes, [/\berrno=\d/], [/\bret=-?\d/]], { max: MAX_LINES, fallback: 'last' });
+  return decidingLines(diagnostics, [regexes, [MEASURED_VS_EXPECTED], [/\berrno=\d/], [/first difference at/], [/\bret=-?\d/]], { max: MAX_LINES, fallback: 'last' });
 }
 
 function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]): EvidenceRow {
@@ -285,10 +292,11 @@ function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]):
         ? claimLines(p.diagnostics)
         : notPass.length === 0
           ? [`all ${p.cases.length} cases PASS`]
-          : notPass.flatMap((c) => {
+          : // One line per case that did not pass, its deciding line on it: reports show the first line.
+            notPass.map((c) => {
               const l = claimLines(c.diagnostics)[0];
-              return [`${c.name}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`, ...(l !== undefined ? [l] : [])];
-            }).slice(0, MAX_LINES + 1);
+              return `${c.name}: ${c.status}${c.reason ? ` (${c.reason})` : ''}${l !== undefined ? ` · ${l}` : ''}`;
+            }).slice(0, MAX_LINES);
     return row;
   }
   const c = p.cases.find((x) => x.name === r.case);

@@ -1,6 +1,6 @@
 // Claim verdicts for people: a terminal table, a Markdown report to paste
 // into a reply on the list, and claims.json. Pure.
-import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
+import { MEASURED_VS_EXPECTED, type ClaimEvaluation, type EvidenceRow } from './evaluate.ts';
 import { isOwnClaim, type Claim, type ClaimVerdict, type InvalidClaim } from './spec.ts';
 
 export interface PatchInfo {
@@ -153,6 +153,9 @@ export function compactLine(line: string, caseName?: string, max = 40): string {
   let l = line;
   if (caseName !== undefined && l.startsWith(`${caseName}: `)) l = l.slice(caseName.length + 2);
   l = l.replace(/^(.*\berrno=\d+ [A-Z0-9_]+) \([^)]*\)$/, '$1');
+  // Too long: the measured value and its expected one are what decide ("record_size=24 (expected 16)").
+  const measured = MEASURED_VS_EXPECTED.exec(l);
+  if (l.length > max && measured) l = measured[0];
   return shorten(l, max);
 }
 
@@ -163,7 +166,7 @@ function cellFor(r: EvidenceRow | undefined): string {
     // Probe rows: the first line lists the cases that did not pass.
     return first !== undefined && !first.startsWith('all ') ? `${r.status} ${shorten(first, 40)}` : r.status;
   }
-  return first !== undefined && /\b(?:ret|errno)=/.test(first) ? `${r.status} ${compactLine(first, r.case)}` : r.status;
+  return first !== undefined && (/\b(?:ret|errno)=/.test(first) || MEASURED_VS_EXPECTED.test(first)) ? `${r.status} ${compactLine(first, r.case)}` : r.status;
 }
 
 function table(header: string[], rows: string[][]): string[] {
