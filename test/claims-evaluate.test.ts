@@ -74,6 +74,23 @@ t.test('same / differ on cases compare status plus errno', async (t) => {
   t.equal(evaluateClaim(mkClaim({ differ: [first, corrected] }), res).verdict, 'confirmed');
 });
 
+t.test('same / differ with "value" compare what a regex captures from each side', async (t) => {
+  const res = results();
+  const first = setupCase('pavel-first', 'compat', 'setup_sqpoll');
+  const corrected = setupCase('pavel-corrected', 'compat', 'setup_sqpoll');
+  caseIn(res, 'pavel-first', 'io_uring_setup:compat', 'setup_sqpoll').diagnostics = ['setup_sqpoll: ret=96 events=4 record_size=24 (expected 16)'];
+  caseIn(res, 'pavel-corrected', 'io_uring_setup:compat', 'setup_sqpoll').diagnostics = ['setup_sqpoll: ret=64 events=4 record_size=16 (expected 16)'];
+  const d = evaluateClaim(mkClaim({ differ: [first, corrected], value: 'record_size=(\\d+)' }), res);
+  t.equal(d.verdict, 'confirmed');
+  t.match(d.reason, /\/record_size=\(\\d\+\)\/ gives 24 for pavel-first io_uring_setup:compat setup_sqpoll but 16 for pavel-corrected/);
+  t.match(d.evidence[0]!.lines[0]!, /record_size=24/, 'the evidence shows the line the value came from');
+  t.equal(evaluateClaim(mkClaim({ same: [first, corrected], value: 'record_size=(\\d+)' }), res).verdict, 'refuted');
+  t.equal(evaluateClaim(mkClaim({ same: [first, corrected], value: 'events=(\\d+)' }), res).verdict, 'confirmed', 'same value, other statuses alike or not');
+  const none = evaluateClaim(mkClaim({ same: [first, corrected], value: 'width=(\\d+)' }), res);
+  t.equal(none.verdict, 'inconclusive', 'no value on a side decides nothing');
+  t.match(none.reason, /no diagnostic of pavel-first io_uring_setup:compat setup_sqpoll matches \/width=\(\\d\+\)\/: no value to compare/);
+});
+
 t.test('rows of the claim\'s other variants are added for comparison, never deciding', async (t) => {
   const res = results();
   const claim = mkClaim({

@@ -129,6 +129,14 @@ t.test('predicate shapes are checked', async (t) => {
   rejects(t, withObservable({ case: { ...c, case: undefined }, status: 'FAIL' }), /observable\.case\.case: is required/, 'case ref without case');
   rejects(t, withObservable({ all: [{ case: { ...c, kase: 'x' }, status: 'FAIL' }] }), /observable\.all\[0\]\.case\.kase: unknown field/, 'unknown ref field');
   rejects(t, withObservable({ same: [b, b] }), /compares a ref with itself/, 'self comparison');
+  const n32 = { ...b, variant: 'pavel-corrected' };
+  rejects(t, withObservable({ all: [{ same: [b, n32], value: 'sq_entries=\\d+' }, { case: c, status: 'FAIL' }] }), /observable\.all\[0\]\.value: \/sq_entries=\\d\+\/ has no capture group/, 'value without a group');
+  rejects(t, withObservable({ all: [{ same: [b, n32], value: 'sq_entries=(' }, { case: c, status: 'FAIL' }] }), /observable\.all\[0\]\.value: bad regular expression/, 'bad value regex');
+  const probeRef = (r: typeof b) => ({ variant: r.variant, abi: r.abi, probe: r.probe });
+  rejects(t, withObservable({ all: [{ differ: [probeRef(b), probeRef(n32)], value: 'x=(\\d+)' }, { case: c, status: 'FAIL' }] }), /value: compares a value of a case: give "case" on both refs/, 'value on probes');
+  rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', value: 'x=(\\d+)' }, { same: [b, n32] }] }), /observable\.all\[0\]\.value: not allowed in a "case" predicate/, 'value on a case predicate');
+  const ok = parseClaim(withObservable({ all: [{ same: [b, n32], value: 'sq_entries=(\\d+)' }, { case: c, status: 'FAIL' }] }), ctx);
+  t.same((ok.observable as { all: unknown[] }).all[0], { same: [b, n32], value: 'sq_entries=(\\d+)' }, 'kept on the predicate');
 });
 
 t.test('the header fields are checked', async (t) => {

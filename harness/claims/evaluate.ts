@@ -157,6 +157,13 @@ function collectProblems(p: Predicate, results: ClaimResults, flaky: ReadonlySet
     add(pa);
     add(pb);
     if (!pa && !pb && a.case === undefined) add(checkSkipAsymmetry(results, a, b));
+    if (!pa && !pb && p.value !== undefined) {
+      for (const r of [a, b]) {
+        if (capturedValue(caseFor(results, { ...r, case: r.case! }), p.value) === undefined) {
+          add({ kind: 'inconclusive', text: `no diagnostic of ${refLabel(r)} matches /${p.value}/: no value to compare` });
+        }
+      }
+    }
   } else if ('all' in p) for (const q of p.all) collectProblems(q, results, flaky, out);
   else if ('any' in p) for (const q of p.any) collectProblems(q, results, flaky, out);
   else collectProblems(p.not, results, flaky, out);
@@ -196,7 +203,24 @@ function probeDifference(a: ProbeResult, b: ProbeResult): string {
   return parts.join(', ');
 }
 
-function compare(results: ClaimResults, a: Ref, b: Ref): Truth {
+/** The first capture group of the first diagnostic line `pattern` matches. */
+export function capturedValue(c: ProbeCase, pattern: string): string | undefined {
+  const re = new RegExp(pattern, 'i');
+  for (const l of diagnosticText(c)) {
+    const m = re.exec(l);
+    if (m) return m[1] ?? m[0];
+  }
+  return undefined;
+}
+
+function compare(results: ClaimResults, a: Ref, b: Ref, value?: string): Truth {
+  if (value !== undefined) {
+    const va = capturedValue(caseFor(results, { ...a, case: a.case! }), value);
+    const vb = capturedValue(caseFor(results, { ...b, case: b.case! }), value);
+    return va === vb
+      ? { value: true, why: `/${value}/ gives ${va} for both ${refLabel(a)} and ${refLabel(b)}` }
+      : { value: false, why: `/${value}/ gives ${va} for ${refLabel(a)} but ${vb} for ${refLabel(b)}` };
+  }
   if (a.case !== undefined && b.case !== undefined) {
     const ka = caseKey(caseFor(results, { ...a, case: a.case }));
     const kb = caseKey(caseFor(results, { ...b, case: b.case }));
@@ -229,9 +253,9 @@ function truth(p: Predicate, results: ClaimResults): Truth {
       ? { value: true, why: `${probeLabel(p.probe)} is ${s}` }
       : { value: false, why: `${probeLabel(p.probe)} is ${s}, not ${p.status}` };
   }
-  if ('same' in p) return compare(results, p.same[0], p.same[1]);
+  if ('same' in p) return compare(results, p.same[0], p.same[1], p.value);
   if ('differ' in p) {
-    const t = compare(results, p.differ[0], p.differ[1]);
+    const t = compare(results, p.differ[0], p.differ[1], p.value);
     return { value: !t.value, why: t.why };
   }
   if ('all' in p) {
@@ -256,6 +280,11 @@ function regexesByRef(p: Predicate, out = new Map<string, RegExp[]>()): Map<stri
     if (p.diagnostic !== undefined) {
       const k = refLabel(p.case);
       out.set(k, [...(out.get(k) ?? []), new RegExp(p.diagnostic, 'i')]);
+    }
+  } else if (('same' in p || 'differ' in p) && p.value !== undefined) {
+    for (const r of 'same' in p ? p.same : p.differ) {
+      const k = refLabel(r);
+      out.set(k, [...(out.get(k) ?? []), new RegExp(p.value, 'i')]);
     }
   } else if ('all' in p) p.all.forEach((q) => regexesByRef(q, out));
   else if ('any' in p) p.any.forEach((q) => regexesByRef(q, out));

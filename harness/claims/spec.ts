@@ -47,8 +47,8 @@ export interface CaseRef extends ProbeRef {
 export type Predicate =
   | { case: CaseRef; status: CaseStatus; diagnostic?: string }
   | { probe: ProbeRef; status: ProbeStatus }
-  | { same: [Ref, Ref] }
-  | { differ: [Ref, Ref] }
+  | { same: [Ref, Ref]; value?: string }
+  | { differ: [Ref, Ref]; value?: string }
   | { all: Predicate[] }
   | { any: Predicate[] }
   | { not: Predicate };
@@ -224,8 +224,8 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     const allowedKeys: Record<(typeof PREDICATE_KINDS)[number], string[]> = {
       case: ['case', 'status', 'diagnostic'],
       probe: ['probe', 'status'],
-      same: ['same'],
-      differ: ['differ'],
+      same: ['same', 'value'],
+      differ: ['differ', 'value'],
       all: ['all'],
       any: ['any'],
       not: ['not'],
@@ -260,7 +260,22 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
           fail(`${field}.${kind}`, 'compare a case with a case, or a probe with a probe (give "case" on both refs or neither)');
         }
         if (refLabel(pair[0]) === refLabel(pair[1])) fail(`${field}.${kind}`, 'compares a ref with itself');
-        return kind === 'same' ? { same: pair } : { differ: pair };
+        let value: string | undefined;
+        if (p.value !== undefined) {
+          // Compare one value the probe printed, e.g. "record_size=(\\d+)": the first capture group.
+          if (!isStr(p.value)) fail(`${field}.value`, 'must be a regular expression with one capture group');
+          let groups = 0;
+          try {
+            groups = new RegExp(`${p.value as string}|`).exec('')!.length - 1;
+          } catch (e) {
+            fail(`${field}.value`, `bad regular expression: ${(e as Error).message}`);
+          }
+          if (groups < 1) fail(`${field}.value`, `/${String(p.value)}/ has no capture group: put the value to compare in ( )`);
+          if (pair[0].case === undefined) fail(`${field}.value`, 'compares a value of a case: give "case" on both refs');
+          value = p.value as string;
+        }
+        const withValue = value !== undefined ? { value } : {};
+        return kind === 'same' ? { same: pair, ...withValue } : { differ: pair, ...withValue };
       }
       case 'all':
       case 'any': {
