@@ -91,6 +91,32 @@ t.test('same / differ with "value" compare what a regex captures from each side'
   t.match(none.reason, /no diagnostic of pavel-first io_uring_setup:compat setup_sqpoll matches \/width=\(\\d\+\)\/: no value to compare/);
 });
 
+t.test('kmsg: a kernel-log line seen, or not, while a probe ran', async (t) => {
+  const res = results();
+  const p = probeIn(res, 'pavel-first', 'io_uring_setup:compat');
+  const r = ref('pavel-first', 'compat', 'io_uring_setup');
+  p.kmsg = ['io_uring: refusing SQPOLL for a compat task (pid 15)'];
+  const seen = evaluateClaim(mkClaim({ kmsg: r, pattern: 'refusing SQPOLL' }), res);
+  t.equal(seen.verdict, 'confirmed');
+  t.match(seen.reason, /the kernel log of pavel-first io_uring_setup:compat has "io_uring: refusing SQPOLL for a compat task \(pid 15\)"/);
+  t.same(seen.evidence[0]!.lines, ['io_uring: refusing SQPOLL for a compat task (pid 15)']);
+  t.equal(seen.evidence[0]!.kmsg, 'refusing SQPOLL');
+  t.equal(evaluateClaim(mkClaim({ kmsg: r, pattern: 'refusing SQPOLL', present: false }), res).verdict, 'refuted');
+  const absent = evaluateClaim(mkClaim({ kmsg: r, pattern: 'WARNING: .*io_uring' }), res);
+  t.equal(absent.verdict, 'refuted');
+  t.same(absent.evidence[0]!.lines, ['no kernel-log line matches /WARNING: .*io_uring/']);
+  // A WARN attributed to the probe is what a kmsg predicate looks at: the probe is CRASHED by it alone.
+  p.status = 'CRASHED';
+  p.findings = [{ kind: 'warning', line: 812, text: 'WARNING: CPU: 0 PID: 15 at fs/io_uring.c:8000 io_sq_offload_start+0x1/0x2', probe: 'io_uring_setup:compat' }];
+  const warn = evaluateClaim(mkClaim({ kmsg: r, pattern: 'WARNING: .*io_uring\\.c' }), res);
+  t.equal(warn.verdict, 'confirmed', 'a warning does not make a kmsg claim inconclusive');
+  t.equal(evaluateClaim(mkClaim({ case: setupCase('pavel-first', 'compat', 'setup_sqpoll'), status: 'FAIL' }), res).verdict, 'inconclusive', 'other predicates still doubt a warned run');
+  p.findings.push({ kind: 'oops', line: 820, text: 'BUG: kernel NULL pointer dereference', probe: 'io_uring_setup:compat' });
+  const oops = evaluateClaim(mkClaim({ kmsg: r, pattern: 'WARNING' }), res);
+  t.equal(oops.verdict, 'inconclusive', 'an oops does');
+  t.match(oops.reason, /has kernel findings: oops at console line 820/);
+});
+
 t.test('rows of the claim\'s other variants are added for comparison, never deciding', async (t) => {
   const res = results();
   const claim = mkClaim({

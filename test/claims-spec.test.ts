@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadClaims, parseClaim, parseClaimText, predicateRefs, readClaims, selectClaims, selectLoaded, claimMessageId, refLabel, isOwnClaim } from '../harness/claims/spec.ts';
 import { loadProbeCases, type ProbeCaseTable } from '../harness/claims/probe-cases.ts';
 import { KseriesError } from '../harness/util/errors.ts';
-import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, ref } from './fixtures/claims/helpers.ts';
+import { BAD_PROFILE_DIR, PROBES, VARIANTS, fixtureProfile, loadFixtureClaims, mkClaim, ref } from './fixtures/claims/helpers.ts';
 
 const ctx = { file: 'patches/p/claims/my-claim.json', variants: VARIANTS, probes: PROBES };
 
@@ -120,7 +120,7 @@ t.test('predicate shapes are checked', async (t) => {
   const c = ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll');
   const b = ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll');
   rejects(t, withObservable({ case: c, status: 'FAIL', same: [b, b] }), /observable: has both "case" and "same"/, 'two kinds');
-  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, all, any, not/, 'no kind');
+  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, kmsg, all, any, not/, 'no kind');
   rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', diagnostics: 'x' }] }), /observable\.all\[0\]\.diagnostics: not allowed in a "case" predicate/, 'typo in a field');
   rejects(t, withObservable({ all: [] }), /observable\.all: must be a non-empty list of predicates/, 'empty all');
   rejects(t, withObservable({ same: [c] }), /observable\.same: must be a list of exactly two refs/, 'one ref');
@@ -135,6 +135,12 @@ t.test('predicate shapes are checked', async (t) => {
   const probeRef = (r: typeof b) => ({ variant: r.variant, abi: r.abi, probe: r.probe });
   rejects(t, withObservable({ all: [{ differ: [probeRef(b), probeRef(n32)], value: 'x=(\\d+)' }, { case: c, status: 'FAIL' }] }), /value: compares a value of a case: give "case" on both refs/, 'value on probes');
   rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', value: 'x=(\\d+)' }, { same: [b, n32] }] }), /observable\.all\[0\]\.value: not allowed in a "case" predicate/, 'value on a case predicate');
+  const pr = { variant: c.variant, abi: c.abi, probe: c.probe };
+  rejects(t, withObservable({ kmsg: pr }), /observable\.pattern: is required/, 'kmsg without a pattern');
+  rejects(t, withObservable({ kmsg: pr, pattern: 'WARN(' }), /observable\.pattern: bad regular expression/, 'kmsg with a bad pattern');
+  rejects(t, withObservable({ kmsg: c, pattern: 'WARN' }), /observable\.kmsg\.case: not allowed here/, 'kmsg of one case');
+  rejects(t, withObservable({ kmsg: pr, pattern: 'WARN', present: 'no' }), /observable\.present: must be true or false/, 'present not a boolean');
+  t.same(mkClaim({ kmsg: pr, pattern: 'WARN' }).observable, { kmsg: pr, pattern: 'WARN', present: true }, 'present defaults to true');
   const ok = parseClaim(withObservable({ all: [{ same: [b, n32], value: 'sq_entries=(\\d+)' }, { case: c, status: 'FAIL' }] }), ctx);
   t.same((ok.observable as { all: unknown[] }).all[0], { same: [b, n32], value: 'sq_entries=(\\d+)' }, 'kept on the predicate');
 });

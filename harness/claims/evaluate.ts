@@ -34,6 +34,8 @@ export interface EvidenceRow {
   lines: string[];
   /** Kernel-log findings attached to the probe, e.g. "warning at console line 812: WARNING: ...". */
   findings: string[];
+  /** A kernel-log predicate's pattern: the row shows the matching kernel-log lines of the probe. */
+  kmsg?: string;
   /**
    * Not referenced by the observable: the same probe/case of another of the
    * claim's variants, shown side by side for comparison. Never decides anything.
@@ -91,6 +93,13 @@ interface Problem {
 interface Asked {
   probe?: ProbeStatus;
   case?: CaseStatus;
+  /** A kernel-log predicate: a WARN is what it looks at, not a reason to doubt the run. */
+  kmsg?: true;
+}
+
+/** The kernel-log lines of a probe run: what the init echoed after it, and its findings' text. */
+export function kmsgLines(p: ProbeResult): string[] {
+  return [...p.kmsg, ...p.findings.map((f) => f.text).filter((t) => !p.kmsg.includes(t))];
 }
 
 function checkRef(results: ClaimResults, r: Ref, asked: Asked, flaky: ReadonlySet<string>): Problem | undefined {
@@ -106,12 +115,13 @@ function checkRef(results: ClaimResults, r: Ref, asked: Asked, flaky: ReadonlySe
     return { kind: 'inconclusive', text: `${label} ran ${runs.length} times with different results (${[...new Set(runs.map(fingerprint))].join(' / ')})` };
   }
   if (flaky.has(flakyKey(r))) return { kind: 'inconclusive', text: `${label} is marked flaky` };
-  const crashes = runs.flatMap((x) => x.findings).filter((f) => CRASH_KINDS.has(f.kind));
+  const crashes = runs.flatMap((x) => x.findings).filter((f) => CRASH_KINDS.has(f.kind) && !(asked.kmsg && f.kind === 'warning'));
   if (crashes.length > 0 && asked.probe !== 'CRASHED') {
     return { kind: 'inconclusive', text: `${label} has kernel findings: ${crashes.map(formatFinding).slice(0, 2).join('; ')}` };
   }
   if (p.status === 'SKIP' || p.status === 'TIMEOUT' || p.status === 'CRASHED' || p.status === 'INFRA') {
-    const wanted = asked.probe === p.status || (p.status === 'SKIP' && asked.case === 'SKIP');
+    // CRASHED by warnings alone (no other crash finding, checked above) still ran to its end.
+    const wanted = asked.probe === p.status || (p.status === 'SKIP' && asked.case === 'SKIP') || (asked.kmsg === true && p.status === 'CRASHED');
     if (!wanted) return { kind: 'inconclusive', text: `${label} is ${p.status}${p.reason ? ` (${p.reason})` : ''}` };
   }
   if (r.case !== undefined) {
@@ -150,6 +160,7 @@ function collectProblems(p: Predicate, results: ClaimResults, flaky: ReadonlySet
   };
   if ('case' in p) add(checkRef(results, p.case, { case: p.status }, flaky));
   else if ('probe' in p) add(checkRef(results, p.probe, { probe: p.status }, flaky));
+  else if ('kmsg' in p) add(checkRef(results, p.kmsg, { kmsg: true }, flaky));
   else if ('same' in p || 'differ' in p) {
     const [a, b] = 'same' in p ? p.same : p.differ;
     const pa = checkRef(results, a, {}, flaky);
@@ -253,6 +264,13 @@ function truth(p: Predicate, results: ClaimResults): Truth {
       ? { value: true, why: `${probeLabel(p.probe)} is ${s}` }
       : { value: false, why: `${probeLabel(p.probe)} is ${s}, not ${p.status}` };
   }
+  if ('kmsg' in p) {
+    const re = new RegExp(p.pattern, 'i');
+    const hit = kmsgLines(probeFor(results, p.kmsg)).find((l) => re.test(l));
+    const label = probeLabel(p.kmsg);
+    if (hit !== undefined) return { value: p.present, why: `the kernel log of ${label} has "${hit}"` };
+    return { value: !p.present, why: `no kernel-log line of ${label} matches /${p.pattern}/` };
+  }
   if ('same' in p) return compare(results, p.same[0], p.same[1], p.value);
   if ('differ' in p) {
     const t = compare(results, p.differ[0], p.differ[1], p.value);
@@ -304,14 +322,28 @@ export function claimLines(diagnostics: readonly string[], regexes: readonly Reg
   return decidingLines(diagnostics, [regexes, [MEASURED_VS_EXPECTED], [/\berrno=\d/], [/first difference at/], [/\bret=-?\d/]], { max: MAX_LINES, fallback: 'last' });
 }
 
-function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]): EvidenceRow {
-  const row: EvidenceRow = { variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), status: 'MISSING', lines: [], findings: [] };
+/** A ref the evidence shows: a probe or case, or a probe's kernel log searched with a pattern. */
+type Shown = Ref & { kmsg?: string };
+const shownKey = (r: Shown) => `${refLabel(r)}${r.kmsg !== undefined ? ` kmsg /${r.kmsg}/` : ''}`;
+
+function evidenceRow(results: ClaimResults, r: Shown, regexes: readonly RegExp[]): EvidenceRow {
+  const row: EvidenceRow = {
+    variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), ...(r.kmsg !== undefined ? { kmsg: r.kmsg } : {}),
+    status: 'MISSING', lines: [], findings: [],
+  };
   const o = variantOutcome(results, r.variant);
   if (!o) return { ...row, reason: 'variant not run' };
   if (o.status === 'infra') return { ...row, status: 'INFRA', reason: o.reason ?? 'infrastructure failure' };
   const p = probesOf(results, r)[0];
   if (!p) return { ...row, reason: 'probe not in the results' };
   row.findings = p.findings.map(formatFinding);
+  if (r.kmsg !== undefined) {
+    row.status = p.status;
+    const re = new RegExp(r.kmsg, 'i');
+    const hits = kmsgLines(p).filter((l) => re.test(l));
+    row.lines = hits.length > 0 ? hits.slice(0, MAX_LINES) : [`no kernel-log line matches /${r.kmsg}/`];
+    return row;
+  }
   if (r.case === undefined) {
     row.status = p.status;
     if (p.reason) row.reason = p.reason;
@@ -340,11 +372,11 @@ function evidenceRow(results: ClaimResults, r: Ref, regexes: readonly RegExp[]):
 
 export function evaluateClaim(claim: Claim, results: ClaimResults, opts: EvaluateOptions = {}): ClaimEvaluation {
   const flaky = opts.flaky ?? new Set<string>();
-  const refs: Ref[] = [];
+  const refs: Shown[] = [];
   const seen = new Set<string>();
   const collect = (p: Predicate): void => {
-    const add = (r: Ref) => {
-      const k = refLabel(r);
+    const add = (r: Shown) => {
+      const k = shownKey(r);
       if (!seen.has(k)) {
         seen.add(k);
         refs.push(r);
@@ -352,6 +384,7 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
     };
     if ('case' in p) add(p.case);
     else if ('probe' in p) add(p.probe);
+    else if ('kmsg' in p) add({ ...p.kmsg, kmsg: p.pattern });
     else if ('same' in p) p.same.forEach(add);
     else if ('differ' in p) p.differ.forEach(add);
     else if ('all' in p) p.all.forEach(collect);
@@ -365,8 +398,8 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
   for (const r of refs) {
     for (const variant of claim.variants) {
       const other = { ...r, variant };
-      if (seen.has(refLabel(other)) || variantOutcome(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;
-      seen.add(refLabel(other));
+      if (seen.has(shownKey(other)) || variantOutcome(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;
+      seen.add(shownKey(other));
       evidence.push({ ...evidenceRow(results, other, regexes.get(refLabel(r)) ?? []), context: true });
     }
   }

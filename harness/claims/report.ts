@@ -145,7 +145,8 @@ export function formatEvaluation(e: ClaimEvaluation): string[] {
 
 // --- Markdown ----------------------------------------------------------------------
 
-export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case'>) => `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}`;
+export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case' | 'kmsg'>) =>
+  `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}${r.kmsg !== undefined ? ` kernel log /${r.kmsg}/` : ''}`;
 const mdCell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** "setup_sqpoll: ret=-1 errno=22 EINVAL (Invalid argument)" → "ret=-1 errno=22 EINVAL". */

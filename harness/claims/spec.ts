@@ -49,6 +49,7 @@ export type Predicate =
   | { probe: ProbeRef; status: ProbeStatus }
   | { same: [Ref, Ref]; value?: string }
   | { differ: [Ref, Ref]; value?: string }
+  | { kmsg: ProbeRef; pattern: string; present: boolean }
   | { all: Predicate[] }
   | { any: Predicate[] }
   | { not: Predicate };
@@ -100,7 +101,7 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 const CLAIM_KEYS = ['id', 'author', 'messageId', 'date', 'claim', 'note', 'variants', 'abis', 'probes', 'observable', 'expect'];
 const REF_KEYS = ['variant', 'abi', 'probe', 'case'];
-const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'all', 'any', 'not'] as const;
+const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'kmsg', 'all', 'any', 'not'] as const;
 
 /** "<variant> <probe>:<abi>[ <case>]", how a ref is named in reasons and reports. */
 export function refLabel(r: Ref): string {
@@ -113,6 +114,7 @@ export function predicateRefs(p: Predicate): Ref[] {
   if ('probe' in p) return [p.probe];
   if ('same' in p) return [...p.same];
   if ('differ' in p) return [...p.differ];
+  if ('kmsg' in p) return [p.kmsg];
   if ('all' in p) return p.all.flatMap(predicateRefs);
   if ('any' in p) return p.any.flatMap(predicateRefs);
   return predicateRefs(p.not);
@@ -226,6 +228,7 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
       probe: ['probe', 'status'],
       same: ['same', 'value'],
       differ: ['differ', 'value'],
+      kmsg: ['kmsg', 'pattern', 'present'],
       all: ['all'],
       any: ['any'],
       not: ['not'],
@@ -276,6 +279,18 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
         }
         const withValue = value !== undefined ? { value } : {};
         return kind === 'same' ? { same: pair, ...withValue } : { differ: pair, ...withValue };
+      }
+      case 'kmsg': {
+        // A kernel-log line seen (or not) while the probe ran: a WARN, a pr_err_once.
+        const r = ref(p.kmsg, `${field}.kmsg`, 'forbidden');
+        if (!isStr(p.pattern)) fail(`${field}.pattern`, 'is required (a regular expression for the kernel-log line)');
+        try {
+          new RegExp(p.pattern as string, 'i');
+        } catch (e) {
+          fail(`${field}.pattern`, `bad regular expression: ${(e as Error).message}`);
+        }
+        if (p.present !== undefined && typeof p.present !== 'boolean') fail(`${field}.present`, 'must be true or false');
+        return { kmsg: { variant: r.variant, abi: r.abi, probe: r.probe }, pattern: p.pattern as string, present: p.present !== false };
       }
       case 'all':
       case 'any': {
