@@ -2,6 +2,7 @@ import t from 'tap';
 import { caseKey, claimLines, evaluateClaim, evaluateClaims, flakyKey } from '../harness/claims/evaluate.ts';
 import { caseIn, loadFixtureClaims, mkClaim, probeIn, ref, results } from './fixtures/claims/helpers.ts';
 import { compactLine } from '../harness/claims/report.ts';
+import type { PatchApplyReport } from '../harness/apply/apply-types.ts';
 
 const setupCase = (variant: string, abi: string, kase: string) => ref(variant, abi, 'io_uring_setup', kase);
 
@@ -115,6 +116,49 @@ t.test('kmsg: a kernel-log line seen, or not, while a probe ran', async (t) => {
   const oops = evaluateClaim(mkClaim({ kmsg: r, pattern: 'WARNING' }), res);
   t.equal(oops.verdict, 'inconclusive', 'an oops does');
   t.match(oops.reason, /has kernel findings: oops at console line 820/);
+});
+
+t.test('series facts: touches, applies and samePatch, from how each patch went in', async (t) => {
+  const res = results();
+  const report = (index: number, over: Partial<PatchApplyReport> = {}): PatchApplyReport => ({
+    index, total: 2, title: `patch ${index}`, messageId: `p${index}@x`, method: 'am', hunks: [], patchIdPosted: `${index}`.repeat(40), patchIdApplied: `${index}`.repeat(40), commit: 'c'.repeat(40),
+    files: [{ path: index === 1 ? 'fs/io_uring.c' : 'include/linux/compat.h', insertions: 3, deletions: 1 }], ...over,
+  });
+  res['pavel-first']!.applied = [report(1), report(2, { method: 'fuzzy', hunks: [{ file: 'include/linux/compat.h', hunk: 1, headerFunction: '', offset: 3, fuzz: 1, landedFunction: '', misplaced: false }] })];
+  res['pavel-corrected']!.applied = [report(1, { patchIdPosted: '9'.repeat(40) }), report(2)];
+  const first = (patch?: number) => ({ variant: 'pavel-first', ...(patch !== undefined ? { patch } : {}) });
+  const series = (observable: unknown, variants: string[]) => mkClaim(observable, { variants, abis: [], probes: [] });
+
+  const touches = evaluateClaim(series({ touches: first(1), path: '^fs/io_uring\\.c$' }, ['pavel-first']), res);
+  t.equal(touches.verdict, 'confirmed');
+  t.match(touches.reason, /pavel-first patch 1 touches fs\/io_uring\.c/);
+  t.same(touches.evidence.map((r) => `${r.patch} ${r.status} ${r.lines[0]}`), ['1 APPLIED "patch 1": am, every hunk in place; fs/io_uring.c +3 -1; patch-id 111111111111']);
+  const not = evaluateClaim(series({ touches: first(2), path: 'io_uring' }, ['pavel-first']), res);
+  t.equal(not.verdict, 'refuted');
+  t.match(not.reason, /no file of pavel-first patch 2 matches \/io_uring\/ \(it touches include\/linux\/compat\.h\)/);
+  const any = evaluateClaim(series({ touches: first(), path: 'compat\\.h' }, ['pavel-first']), res);
+  t.equal(any.verdict, 'confirmed', 'without a patch number: any patch of the variant');
+  t.equal(any.evidence.length, 2, 'and the evidence shows each patch');
+
+  t.equal(evaluateClaim(series({ applies: first(1), method: 'am', exact: true }, ['pavel-first']), res).verdict, 'confirmed');
+  const fuzzy = evaluateClaim(series({ applies: first(2), exact: true }, ['pavel-first']), res);
+  t.equal(fuzzy.verdict, 'refuted');
+  t.match(fuzzy.reason, /pavel-first patch 2 went in by fuzzy, 1 hunk\(s\) moved or fuzzed/);
+
+  const same = evaluateClaim(series({ samePatch: [first(2), { variant: 'pavel-corrected', patch: 2 }] }, ['pavel-first', 'pavel-corrected']), res);
+  t.equal(same.verdict, 'confirmed');
+  t.match(same.reason, /have the same patch-id \(222222222222\)/);
+  const differ = evaluateClaim(series({ not: { samePatch: [first(1), { variant: 'pavel-corrected', patch: 1 }] } }, ['pavel-first', 'pavel-corrected']), res);
+  t.equal(differ.verdict, 'confirmed');
+  t.match(differ.reason, /pavel-first patch 1 has patch-id 111111111111, pavel-corrected patch 1 999999999999/);
+
+  const missing = evaluateClaim(series({ applies: first(3), method: 'am' }, ['pavel-first']), res);
+  t.equal(missing.verdict, 'inconclusive');
+  t.match(missing.reason, /variant pavel-first has 2 patches, no patch 3/);
+  delete res['pavel-first']!.applied;
+  t.match(evaluateClaim(series({ applies: first(1), method: 'am' }, ['pavel-first']), res).reason, /variant pavel-first has no record of how its patches went in/);
+  res['pavel-first'] = { status: 'infra', reason: 'patch 2/2 does not apply' };
+  t.equal(evaluateClaim(series({ applies: first(1), method: 'am' }, ['pavel-first']), res).verdict, 'infra-error');
 });
 
 t.test('rows of the claim\'s other variants are added for comparison, never deciding', async (t) => {

@@ -106,3 +106,13 @@ t.test('the plan in words: variants, kernels with their ABIs, probes', async (t)
   ]);
   t.same(formatClaimsPlan(planClaims([]), 0), ['plan: 0 claims need nothing built or booted']);
 });
+
+t.test('a variant asked only for series facts is applied, not built', async (t) => {
+  const c = mkClaim({ all: [{ touches: { variant: 'demo', patch: 1 }, path: 'io_uring' }, { probe: ref('base', 'compat', 'io_uring_setup'), status: 'PASS' }] }, { variants: ['demo', 'base'] });
+  const plan = planClaims([c]);
+  t.same(plan.variants, ['base', 'demo']);
+  t.same(plan.perVariant['demo'], { abis: [], probes: [], unprivileged: [] });
+  const lines = formatClaimsPlan(plan, 1);
+  t.match(lines[0]!, /1 claim needs 2 variants \(base, demo\), 1 kernel build and boot$/);
+  t.ok(lines.includes('  demo: applied only (series facts); nothing built'));
+});

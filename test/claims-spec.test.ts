@@ -120,7 +120,7 @@ t.test('predicate shapes are checked', async (t) => {
   const c = ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll');
   const b = ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll');
   rejects(t, withObservable({ case: c, status: 'FAIL', same: [b, b] }), /observable: has both "case" and "same"/, 'two kinds');
-  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, kmsg, all, any, not/, 'no kind');
+  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, kmsg, touches, applies, samePatch, all, any, not/, 'no kind');
   rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', diagnostics: 'x' }] }), /observable\.all\[0\]\.diagnostics: not allowed in a "case" predicate/, 'typo in a field');
   rejects(t, withObservable({ all: [] }), /observable\.all: must be a non-empty list of predicates/, 'empty all');
   rejects(t, withObservable({ same: [c] }), /observable\.same: must be a list of exactly two refs/, 'one ref');
@@ -141,6 +141,18 @@ t.test('predicate shapes are checked', async (t) => {
   rejects(t, withObservable({ kmsg: c, pattern: 'WARN' }), /observable\.kmsg\.case: not allowed here/, 'kmsg of one case');
   rejects(t, withObservable({ kmsg: pr, pattern: 'WARN', present: 'no' }), /observable\.present: must be true or false/, 'present not a boolean');
   t.same(mkClaim({ kmsg: pr, pattern: 'WARN' }).observable, { kmsg: pr, pattern: 'WARN', present: true }, 'present defaults to true');
+  const v = { variant: 'pavel-corrected', patch: 1 };
+  const seriesOnly = (observable: unknown) => ({ ...withObservable(observable), variants: ['pavel-corrected', 'base'], abis: undefined, probes: undefined });
+  const sp = parseClaim(seriesOnly({ all: [{ touches: { variant: 'base' }, path: 'x' }, { applies: v, method: 'am-3way', exact: false }, { not: { samePatch: [v, { variant: 'base', patch: 2 }] } }] }), ctx);
+  t.same([sp.abis, sp.probes], [[], []], 'a claim about the series alone needs no ABIs or probes');
+  rejects(t, seriesOnly({ touches: { variant: 'base', patch: 0 }, path: 'x' }), /observable\.touches\.patch: 0 is not a patch number/, 'patch 0');
+  rejects(t, seriesOnly({ touches: { variant: 'base' } }), /observable\.path: is required/, 'touches without a path');
+  rejects(t, seriesOnly({ touches: { variant: 'v9' }, path: 'x' }), /observable\.touches\.variant: "v9" is not among the claim's variants/, 'undeclared variant');
+  rejects(t, seriesOnly({ applies: { variant: 'base' }, method: 'am' }), /observable\.applies\.patch: is required/, 'applies needs a patch');
+  rejects(t, seriesOnly({ applies: v }), /an "applies" predicate needs "method" or "exact"/, 'applies needs something to check');
+  rejects(t, seriesOnly({ applies: v, method: 'quilt' }), /observable\.method: "quilt" is not one of am, am-3way, fuzzy/, 'unknown method');
+  rejects(t, seriesOnly({ samePatch: [v, v] }), /compares a patch with itself/, 'samePatch with itself');
+  rejects(t, seriesOnly({ touches: { variant: 'pavel-corrected' }, path: 'x' }), /variants: "base" is declared but the observable never refers to it/, 'declared variants must be used');
   const ok = parseClaim(withObservable({ all: [{ same: [b, n32], value: 'sq_entries=(\\d+)' }, { case: c, status: 'FAIL' }] }), ctx);
   t.same((ok.observable as { all: unknown[] }).all[0], { same: [b, n32], value: 'sq_entries=(\\d+)' }, 'kept on the predicate');
 });

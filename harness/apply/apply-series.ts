@@ -17,6 +17,7 @@ import type { ApplyMethod, HunkReport, PatchApplyReport } from './apply-types.ts
 import type { MailMessage } from '../mail/mail-types.ts';
 import { byteString, fromByteString } from '../mail/mbox.ts';
 import { commitDiff, patchIdOfCommit, patchIdOfText } from './patch-id.ts';
+import { diffStatOf } from './diffstat.ts';
 import { diffPath, parseUnifiedDiff, touchedPaths, type FileDiff } from './unified-diff.ts';
 import { git, gitFailure, identityEnv, KSERIES_IDENTITY, runGit, type GitIdentity } from '../util/git.ts';
 
@@ -290,7 +291,8 @@ async function applyOne(p: PatchToApply, total: number, ctx: Ctx): Promise<Patch
     `${name}: ${method}${hunks.length ? `, ${hunks.length} hunk(s) moved${hunks.some((h) => h.misplaced) ? ' (MISPLACED)' : ''}` : ''}` +
       (patchIdApplied !== patchIdPosted ? ', changed on the way in' : ''),
   );
-  return { index: p.index, total: p.total ?? total, title: p.title, messageId: p.message.messageId, method, hunks, patchIdPosted, patchIdApplied, commit };
+  const files = diffStatOf(mail.patch.toString('utf8')).files;
+  return { index: p.index, total: p.total ?? total, title: p.title, messageId: p.message.messageId, method, hunks, patchIdPosted, patchIdApplied, commit, files };
 }
 
 /**

@@ -43,4 +43,6 @@ export interface PatchApplyReport {
   patchIdPosted: string;
   patchIdApplied: string;
   commit: string;
+  /** The files the patch touches, as posted (its diffstat). */
+  files: FileStat[];
 }

@@ -2,7 +2,7 @@
 // The union of every ref of every claim's observable, so the caller builds
 // each (variant, kernel arch) once and runs every needed probe once per boot.
 import { archForAbi } from '../model/arch.ts';
-import { predicateRefs, probeBinary, type Claim } from './spec.ts';
+import { patchRefs, predicateRefs, probeBinary, type Claim } from './spec.ts';
 
 export { UNPRIV_SUFFIX } from './spec.ts';
 
@@ -36,14 +36,19 @@ function need(n: ProbeNeeds, abi: string, probe: string): void {
 export function planClaims(claims: readonly Pick<Claim, 'observable'>[]): ClaimsPlan {
   const plan: ClaimsPlan = { variants: [], abis: [], probes: [], unprivileged: [], perVariant: {} };
   const per = new Map<string, ProbeNeeds>();
+  const needsOf = (variant: string): ProbeNeeds => {
+    addTo(plan.variants, variant);
+    let v = per.get(variant);
+    if (!v) per.set(variant, (v = { abis: [], probes: [], unprivileged: [] }));
+    return v;
+  };
   for (const c of claims) {
     for (const r of predicateRefs(c.observable)) {
-      addTo(plan.variants, r.variant);
+      need(needsOf(r.variant), r.abi, r.probe);
       need(plan, r.abi, r.probe);
-      let v = per.get(r.variant);
-      if (!v) per.set(r.variant, (v = { abis: [], probes: [], unprivileged: [] }));
-      need(v, r.abi, r.probe);
     }
+    // A series fact needs the variant applied; with no probe of it needed, nothing is built.
+    for (const r of patchRefs(c.observable)) needsOf(r.variant);
   }
   if (plan.variants.indexOf('base') > 0) plan.variants = ['base', ...plan.variants.filter((v) => v !== 'base')];
   plan.perVariant = Object.fromEntries(plan.variants.map((v) => [v, per.get(v)!]));
@@ -70,6 +75,10 @@ export function formatClaimsPlan(plan: ClaimsPlan, claims: number): string[] {
   ];
   for (const v of plan.variants) {
     const n = plan.perVariant[v]!;
+    if (n.probes.length === 0) {
+      out.push(`  ${v}: applied only (series facts); nothing built`);
+      continue;
+    }
     const unpriv = n.unprivileged.length > 0 ? `; also as uid 65534: ${n.unprivileged.join(', ')}` : '';
     out.push(`  ${v}: kernels ${kernelsFor(n.abis)}; probes ${n.probes.join(', ')}${unpriv}`);
   }

@@ -11,13 +11,17 @@
 import { CRASH_KINDS } from '../console/classify.ts';
 import type { ConsoleResult, Finding, ProbeCase, ProbeResult, Status } from '../model/results.ts';
 import { decidingLines, fingerprint } from '../model/results.ts';
-import { refLabel, type CaseStatus, type Claim, type Predicate, type ProbeRef, type ProbeStatus, type Ref, type ClaimVerdict } from './spec.ts';
+import type { PatchApplyReport } from '../apply/apply-types.ts';
+import { patchLabel, refLabel, type CaseStatus, type Claim, type PatchRef, type Predicate, type SeriesPredicate, type ProbeRef, type ProbeStatus, type Ref, type ClaimVerdict } from './spec.ts';
 
 /** One variant's outcome: its results merged across kernels (compat, native64 and native32 probes). */
 export interface VariantOutcome {
   status: 'ok' | 'infra';
   reason?: string;
+  /** Absent for a variant that was only applied (its claims are about the series). */
   result?: ConsoleResult;
+  /** How each patch of the variant went in, in order: what series facts are decided from. */
+  applied?: PatchApplyReport[];
 }
 export type ClaimResults = Record<string, VariantOutcome>;
 
@@ -26,8 +30,13 @@ export interface EvidenceRow {
   abi: string;
   probe: string;
   case?: string;
-  /** The case's status for a case ref, else the probe's; MISSING when absent, INFRA when the variant failed. */
-  status: Status | 'MISSING';
+  /**
+   * The case's status for a case ref, else the probe's; APPLIED for a patch of the series;
+   * MISSING when absent, INFRA when the variant failed.
+   */
+  status: Status | 'MISSING' | 'APPLIED';
+  /** A patch ref's patch number in its variant (abi and probe are then ''). */
+  patch?: number;
   /** SKIP/TODO reason, probe reason, or why it is missing. */
   reason?: string;
   /** The deciding diagnostic lines (a few), without the leading "# ". */
@@ -154,11 +163,25 @@ function checkSkipAsymmetry(results: ClaimResults, a: Ref, b: Ref): Problem | un
   return undefined;
 }
 
+function checkPatch(results: ClaimResults, r: PatchRef): Problem | undefined {
+  const o = variantOutcome(results, r.variant);
+  if (!o) return { kind: 'inconclusive', text: `variant ${r.variant} was not run` };
+  if (o.status === 'infra') return { kind: 'infra', text: `variant ${r.variant}: ${o.reason ?? 'infrastructure failure'}` };
+  if (!o.applied) return { kind: 'inconclusive', text: `variant ${r.variant} has no record of how its patches went in` };
+  if (r.patch !== undefined && r.patch > o.applied.length) {
+    return { kind: 'inconclusive', text: `variant ${r.variant} has ${o.applied.length} patch${o.applied.length === 1 ? '' : 'es'}, no patch ${r.patch}` };
+  }
+  return undefined;
+}
+
 function collectProblems(p: Predicate, results: ClaimResults, flaky: ReadonlySet<string>, out: Problem[]): void {
   const add = (x: Problem | undefined) => {
     if (x && !out.some((y) => y.text === x.text)) out.push(x);
   };
-  if ('case' in p) add(checkRef(results, p.case, { case: p.status }, flaky));
+  if ('touches' in p) add(checkPatch(results, p.touches));
+  else if ('applies' in p) add(checkPatch(results, p.applies));
+  else if ('samePatch' in p) p.samePatch.forEach((r) => add(checkPatch(results, r)));
+  else if ('case' in p) add(checkRef(results, p.case, { case: p.status }, flaky));
   else if ('probe' in p) add(checkRef(results, p.probe, { probe: p.status }, flaky));
   else if ('kmsg' in p) add(checkRef(results, p.kmsg, { kmsg: true }, flaky));
   else if ('same' in p || 'differ' in p) {
@@ -246,7 +269,36 @@ function compare(results: ClaimResults, a: Ref, b: Ref, value?: string): Truth {
     : { value: false, why: `${probeLabel(a)} and ${probeLabel(b)} differ: ${probeDifference(pa, pb)}` };
 }
 
+function patchesOf(results: ClaimResults, r: PatchRef): PatchApplyReport[] {
+  const all = variantOutcome(results, r.variant)?.applied ?? [];
+  return r.patch !== undefined ? all.slice(r.patch - 1, r.patch) : all;
+}
+
+const moved = (a: PatchApplyReport) => a.hunks.length > 0;
+
+function seriesTruth(p: SeriesPredicate, results: ClaimResults): Truth {
+  if ('touches' in p) {
+    const re = new RegExp(p.path);
+    const files = patchesOf(results, p.touches).flatMap((a) => a.files.map((f) => f.path));
+    const hit = files.find((f) => re.test(f));
+    return hit !== undefined
+      ? { value: true, why: `${patchLabel(p.touches)} touches ${hit}` }
+      : { value: false, why: `no file of ${patchLabel(p.touches)} matches /${p.path}/ (it touches ${[...new Set(files)].join(', ') || 'nothing'})` };
+  }
+  if ('applies' in p) {
+    const a = patchesOf(results, p.applies)[0]!;
+    const how = `${a.method}${moved(a) ? `, ${a.hunks.length} hunk(s) moved or fuzzed` : ', every hunk in place'}`;
+    const ok = (p.method === undefined || a.method === p.method) && (p.exact === undefined || p.exact === !moved(a));
+    return { value: ok, why: `${patchLabel(p.applies)} went in by ${how}` };
+  }
+  const [a, b] = p.samePatch.map((r) => patchesOf(results, r)[0]!);
+  return a!.patchIdPosted === b!.patchIdPosted
+    ? { value: true, why: `${patchLabel(p.samePatch[0])} and ${patchLabel(p.samePatch[1])} have the same patch-id (${a!.patchIdPosted.slice(0, 12)})` }
+    : { value: false, why: `${patchLabel(p.samePatch[0])} has patch-id ${a!.patchIdPosted.slice(0, 12)}, ${patchLabel(p.samePatch[1])} ${b!.patchIdPosted.slice(0, 12)}` };
+}
+
 function truth(p: Predicate, results: ClaimResults): Truth {
+  if ('touches' in p || 'applies' in p || 'samePatch' in p) return seriesTruth(p, results);
   if ('case' in p) {
     const c = caseFor(results, p.case);
     const label = refLabel(p.case);
@@ -322,11 +374,28 @@ export function claimLines(diagnostics: readonly string[], regexes: readonly Reg
   return decidingLines(diagnostics, [regexes, [MEASURED_VS_EXPECTED], [/\berrno=\d/], [/first difference at/], [/\bret=-?\d/]], { max: MAX_LINES, fallback: 'last' });
 }
 
-/** A ref the evidence shows: a probe or case, or a probe's kernel log searched with a pattern. */
-type Shown = Ref & { kmsg?: string };
-const shownKey = (r: Shown) => `${refLabel(r)}${r.kmsg !== undefined ? ` kmsg /${r.kmsg}/` : ''}`;
+/** A ref the evidence shows: a probe or case, a probe's kernel log searched with a pattern, or a patch. */
+type Shown = Ref & { kmsg?: string; patch?: number };
+const shownKey = (r: Shown) => (r.patch !== undefined ? patchLabel(r) : `${refLabel(r)}${r.kmsg !== undefined ? ` kmsg /${r.kmsg}/` : ''}`);
+
+/** "am, every hunk in place; fs/io_uring.c +5 -2, include/linux/sched.h +1; patch-id 1234abcd5678". */
+export function patchFacts(a: PatchApplyReport): string {
+  const files = a.files.map((f) => `${f.path} +${f.insertions} -${f.deletions}`).join(', ');
+  return `"${a.title}": ${a.method}${moved(a) ? `, ${a.hunks.length} hunk(s) moved or fuzzed` : ', every hunk in place'}; ${files || 'no files'}; patch-id ${a.patchIdPosted.slice(0, 12)}`;
+}
+
+function patchRow(results: ClaimResults, r: PatchRef & { patch: number }): EvidenceRow {
+  const row: EvidenceRow = { variant: r.variant, abi: '', probe: '', patch: r.patch, status: 'MISSING', lines: [], findings: [] };
+  const o = variantOutcome(results, r.variant);
+  if (!o) return { ...row, reason: 'variant not run' };
+  if (o.status === 'infra') return { ...row, status: 'INFRA', reason: o.reason ?? 'infrastructure failure' };
+  const a = o.applied?.[r.patch - 1];
+  if (!a) return { ...row, reason: o.applied ? `the variant has ${o.applied.length} patches` : 'no apply record' };
+  return { ...row, status: 'APPLIED', lines: [patchFacts(a)] };
+}
 
 function evidenceRow(results: ClaimResults, r: Shown, regexes: readonly RegExp[]): EvidenceRow {
+  if (r.patch !== undefined) return patchRow(results, { variant: r.variant, patch: r.patch });
   const row: EvidenceRow = {
     variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), ...(r.kmsg !== undefined ? { kmsg: r.kmsg } : {}),
     status: 'MISSING', lines: [], findings: [],
@@ -382,7 +451,15 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
         refs.push(r);
       }
     };
-    if ('case' in p) add(p.case);
+    const addPatch = (r: PatchRef) => {
+      // A ref to every patch of a variant shows each of them.
+      const n = r.patch !== undefined ? [r.patch] : (variantOutcome(results, r.variant)?.applied ?? []).map((_, i) => i + 1);
+      for (const patch of n) add({ variant: r.variant, abi: '', probe: '', patch });
+    };
+    if ('touches' in p) addPatch(p.touches);
+    else if ('applies' in p) addPatch(p.applies);
+    else if ('samePatch' in p) p.samePatch.forEach(addPatch);
+    else if ('case' in p) add(p.case);
     else if ('probe' in p) add(p.probe);
     else if ('kmsg' in p) add({ ...p.kmsg, kmsg: p.pattern });
     else if ('same' in p) p.same.forEach(add);
@@ -396,6 +473,7 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
   const evidence = refs.map((r) => evidenceRow(results, r, regexes.get(refLabel(r)) ?? []));
   // The same rows from the claim's other variants, where they ran, for the side-by-side view.
   for (const r of refs) {
+    if (r.patch !== undefined) continue; // patch N of another revision is another patch
     for (const variant of claim.variants) {
       const other = { ...r, variant };
       if (seen.has(shownKey(other)) || variantOutcome(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;

@@ -4,7 +4,7 @@
 // run dir, cache and tree by their role. Pure.
 import { labelled, wrap, WIDTH } from '../report/text.ts';
 import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
-import { baseFirst, claimOf, compactLine, countWords, expectationNote, loreLink, METHOD, oneLine, OWN_OBSERVATION, rowLabel, shortId, variantNames, type ClaimsReportContext } from './report.ts';
+import { baseFirst, claimOf, compactLine, countWords, environmentPairs, expectationNote, howDecided, loreLink, METHOD, oneLine, OWN_OBSERVATION, rowLabel, shortId, variantHeading, variantNames, type ClaimsReportContext } from './report.ts';
 import { isOwnClaim, type Claim, type InvalidClaim } from './spec.ts';
 
 /** `s` with each local directory named by its role, longest first, e.g. "<run dir>/v1/build.log". */
@@ -67,7 +67,7 @@ export function formatTextReport(evaluations: readonly ClaimEvaluation[], claims
     ...wrap(`tree: ${context.treeName}`),
     ...wrap(`${evaluations.length} claim${evaluations.length === 1 ? '' : 's'}: ${counts.join(', ') || 'none'}`),
     '',
-    ...wrap('Each claim was turned into probe outcomes and decided by booting the variants below in QEMU. A claim is only confirmed or refuted when every probe it needs ran cleanly.', WIDTH, 0),
+    ...wrap(howDecided(context), WIDTH, 0),
     '',
   ];
   const variantOrder: string[] = [];
@@ -91,14 +91,16 @@ export function formatTextReport(evaluations: readonly ClaimEvaluation[], claims
     for (const x of invalid) out.push(...labelled('  ', `${x.id}:`, hide(oneLine(x.error))));
     out.push('');
   }
-  out.push('environment:');
-  out.push(...labelled('  ', 'compiler:   ', oneLine(context.compiler)));
-  out.push(...labelled('  ', 'QEMU:       ', oneLine(context.qemu)));
-  out.push(...labelled('  ', 'accelerator:', hide(oneLine(context.accel))));
-  out.push('', 'variants (config hash, build key, patches as applied):');
+  const env = environmentPairs(context);
+  if (env.length > 0) {
+    out.push('environment:');
+    for (const [k, v] of env) out.push(...labelled('  ', `${k}:`.padEnd(12), hide(v)));
+    out.push('');
+  }
+  out.push('variants (config hash, build key, patches as applied):');
   for (const name of variantNames(context, variantOrder)) {
     const v = context.variants[name]!;
-    out.push(...wrap(`  ${name}: config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}${v.patches.length === 0 ? ', no patches' : ''}`, WIDTH, 4));
+    out.push(...wrap(`  ${variantHeading(name, v)}`, WIDTH, 4));
     for (const p of v.patches) {
       out.push(...labelled('   ', `${String(p.index).padStart(2)}.`, oneLine(p.title)));
       if (p.messageId) out.push(...wrap(`       <${p.messageId}>`));

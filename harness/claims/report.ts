@@ -36,6 +36,32 @@ export interface ClaimsReportContext {
 
 export const CLAIMS_SCHEMA = 1;
 
+/** Was any variant built and booted (a variant asked only for series facts is just applied)? */
+const anyBuilt = (context: ClaimsReportContext) => Object.values(context.variants).some((v) => v.buildKey !== '');
+
+/** How the claims were decided, in one or two sentences. */
+export function howDecided(context: ClaimsReportContext): string {
+  return anyBuilt(context)
+    ? 'Each claim was turned into probe outcomes and decided by booting the variants below in QEMU. A claim is only confirmed or refuted when every probe it needs ran cleanly.'
+    : "Each claim is about the series itself and was decided from how the variants' patches went into the tree: nothing was built or booted.";
+}
+
+/** "fix: config 0123abcd4567, build 89ab…" or "fix: applied only, not built". */
+export function variantHeading(name: string, v: ClaimsReportContext['variants'][string]): string {
+  const how = v.buildKey === '' ? 'applied only, not built' : `config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}`;
+  return `${name}: ${how}${v.patches.length === 0 ? ', no patches' : ''}`;
+}
+
+/** The environment lines as label/value pairs, or none when nothing was built or booted. */
+export function environmentPairs(context: ClaimsReportContext): [string, string][] {
+  if (!anyBuilt(context)) return [];
+  return [
+    ['compiler', oneLine(context.compiler)],
+    ['QEMU', oneLine(context.qemu)],
+    ['accelerator', oneLine(context.accel)],
+  ];
+}
+
 const VERDICTS: readonly ClaimVerdict[] = ['confirmed', 'refuted', 'inconclusive', 'infra-error'];
 
 /** https://lore.kernel.org/r/<id>, '@' kept readable as b4 does. */
@@ -145,8 +171,10 @@ export function formatEvaluation(e: ClaimEvaluation): string[] {
 
 // --- Markdown ----------------------------------------------------------------------
 
-export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case' | 'kmsg'>) =>
-  `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}${r.kmsg !== undefined ? ` kernel log /${r.kmsg}/` : ''}`;
+export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case' | 'kmsg' | 'patch'>) =>
+  r.patch !== undefined
+    ? `patch ${r.patch} as applied`
+    : `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}${r.kmsg !== undefined ? ` kernel log /${r.kmsg}/` : ''}`;
 const mdCell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** "setup_sqpoll: ret=-1 errno=22 EINVAL (Invalid argument)" → "ret=-1 errno=22 EINVAL". */
@@ -199,16 +227,14 @@ function environment(context: ClaimsReportContext, variantOrder: readonly string
     `- Profile: ${context.profile}`,
     `- Kernel: ${context.kernelVersion}`,
     ...wrap('- Base: ', context.base, '  '),
-    `- Compiler: ${oneLine(context.compiler)}`,
-    `- QEMU: ${oneLine(context.qemu)}`,
-    `- Accelerator: ${oneLine(context.accel)}`,
+    ...environmentPairs(context).map(([k, v]) => `- ${k[0]!.toUpperCase()}${k.slice(1)}: ${v}`),
     '',
     'Variants (config hash, build key, applied patches with patch-ids):',
     '',
   ];
   for (const name of variantNames(context, variantOrder)) {
     const v = context.variants[name]!;
-    out.push(`- ${name}: config ${shortId(v.configHash)}, build ${shortId(v.buildKey)}${v.patches.length === 0 ? ', no patches' : ''}`);
+    out.push(`- ${variantHeading(name, v)}`);
     for (const p of v.patches) {
       out.push(...wrap(`  ${p.index}. `, p.title, '     '));
       const ids =
@@ -230,8 +256,7 @@ export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], cl
     ...wrap('', `${evaluations.length} claim${evaluations.length === 1 ? '' : 's'} on Linux ${context.kernelVersion} (${oneLine(context.base)}).`, ''),
     `Verdicts: ${counts.join(', ') || 'none'}.`,
     '',
-    'Each claim was turned into probe outcomes and decided by booting the variants below in QEMU.',
-    'A claim is only confirmed or refuted when every probe it needs ran cleanly.',
+    ...wrap('', howDecided(context), ''),
     '',
   ];
   const variantOrder: string[] = [];

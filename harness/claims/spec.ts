@@ -43,6 +43,21 @@ export interface CaseRef extends ProbeRef {
   case: string;
 }
 
+/** A patch of a variant's series, 1-based as applied; without `patch`, every patch of the variant. */
+export interface PatchRef {
+  variant: string;
+  patch?: number;
+}
+/** How a patch may be asked to have gone in (apply-types' ApplyMethod). */
+export const APPLY_METHODS = ['am', 'am-3way', 'fuzzy'] as const;
+export type ApplyMethodName = (typeof APPLY_METHODS)[number];
+
+/** Facts of the series as it applied: decided without building or booting. */
+export type SeriesPredicate =
+  | { touches: PatchRef; path: string }
+  | { applies: PatchRef & { patch: number }; method?: ApplyMethodName; exact?: boolean }
+  | { samePatch: [PatchRef & { patch: number }, PatchRef & { patch: number }] };
+
 /** The observable, exactly as written in the claim file (after validation). */
 export type Predicate =
   | { case: CaseRef; status: CaseStatus; diagnostic?: string }
@@ -50,6 +65,7 @@ export type Predicate =
   | { same: [Ref, Ref]; value?: string }
   | { differ: [Ref, Ref]; value?: string }
   | { kmsg: ProbeRef; pattern: string; present: boolean }
+  | SeriesPredicate
   | { all: Predicate[] }
   | { any: Predicate[] }
   | { not: Predicate };
@@ -101,7 +117,7 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 const CLAIM_KEYS = ['id', 'author', 'messageId', 'date', 'claim', 'note', 'variants', 'abis', 'probes', 'observable', 'expect'];
 const REF_KEYS = ['variant', 'abi', 'probe', 'case'];
-const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'kmsg', 'all', 'any', 'not'] as const;
+const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'kmsg', 'touches', 'applies', 'samePatch', 'all', 'any', 'not'] as const;
 
 /** "<variant> <probe>:<abi>[ <case>]", how a ref is named in reasons and reports. */
 export function refLabel(r: Ref): string {
@@ -115,10 +131,25 @@ export function predicateRefs(p: Predicate): Ref[] {
   if ('same' in p) return [...p.same];
   if ('differ' in p) return [...p.differ];
   if ('kmsg' in p) return [p.kmsg];
+  if ('touches' in p || 'applies' in p || 'samePatch' in p) return [];
   if ('all' in p) return p.all.flatMap(predicateRefs);
   if ('any' in p) return p.any.flatMap(predicateRefs);
   return predicateRefs(p.not);
 }
+
+/** Every patch ref of a predicate (series facts, decided from how the variant applied: no boot). */
+export function patchRefs(p: Predicate): PatchRef[] {
+  if ('touches' in p) return [p.touches];
+  if ('applies' in p) return [p.applies];
+  if ('samePatch' in p) return [...p.samePatch];
+  if ('all' in p) return p.all.flatMap(patchRefs);
+  if ('any' in p) return p.any.flatMap(patchRefs);
+  if ('not' in p) return patchRefs(p.not);
+  return [];
+}
+
+/** "v2 patch 3", or "v2 (every patch)": how a patch ref is named in reasons. */
+export const patchLabel = (r: PatchRef): string => (r.patch !== undefined ? `${r.variant} patch ${r.patch}` : `${r.variant} (every patch)`);
 
 /** A claim's Message-ID, normalized as every Message-ID is (<>, id:, lore URLs); '' if it does not look like one. */
 export function claimMessageId(x: string): string {
@@ -168,8 +199,11 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
   }
 
   const names = (field: 'variants' | 'abis' | 'probes', known: readonly string[], what: string): string[] => {
-    const v = o[field];
-    if (!Array.isArray(v) || v.length === 0 || !v.every(isStr)) fail(field, `must be a non-empty list of ${what} names`);
+    // A claim about the series alone (touches, applies, samePatch) boots nothing: no ABIs or probes.
+    const v = field !== 'variants' && o[field] === undefined ? [] : o[field];
+    if (!Array.isArray(v) || (field === 'variants' && v.length === 0) || !v.every(isStr)) {
+      fail(field, field === 'variants' ? `must be a non-empty list of ${what} names` : `must be a list of ${what} names`);
+    }
     const out: string[] = [];
     for (const n of v as string[]) {
       if (!known.includes(n)) fail(field, `unknown ${what} "${n}" (have: ${list(known)})`);
@@ -210,6 +244,19 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
     return out;
   };
 
+  const patchRef = (x: unknown, field: string, patchRequired: boolean): PatchRef => {
+    if (!isObj(x)) fail(field, `must be an object {variant, patch${patchRequired ? '' : '?'}}`);
+    const r = x as Json;
+    for (const k of Object.keys(r).filter((k) => r[k] !== undefined)) {
+      if (k !== 'variant' && k !== 'patch') fail(`${field}.${k}`, 'unknown field (allowed: variant, patch)');
+    }
+    if (!isStr(r.variant)) fail(`${field}.variant`, 'is required');
+    if (!variants.includes(r.variant as string)) fail(`${field}.variant`, `"${String(r.variant)}" is not among the claim's variants (${list(variants)})`);
+    if (r.patch === undefined && patchRequired) fail(`${field}.patch`, 'is required (the patch number in the variant, from 1)');
+    if (r.patch !== undefined && !(Number.isInteger(r.patch) && (r.patch as number) >= 1)) fail(`${field}.patch`, `${String(r.patch)} is not a patch number (1, 2, ...)`);
+    return { variant: r.variant as string, ...(r.patch !== undefined ? { patch: r.patch as number } : {}) };
+  };
+
   const status = <S extends string>(x: unknown, allowed: readonly S[], field: string): S => {
     if (typeof x !== 'string' || !allowed.includes(x as S)) fail(field, `"${String(x)}" is not one of ${list(allowed)}`);
     return x as S;
@@ -229,6 +276,9 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
       same: ['same', 'value'],
       differ: ['differ', 'value'],
       kmsg: ['kmsg', 'pattern', 'present'],
+      touches: ['touches', 'path'],
+      applies: ['applies', 'method', 'exact'],
+      samePatch: ['samePatch'],
       all: ['all'],
       any: ['any'],
       not: ['not'],
@@ -292,6 +342,30 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
         if (p.present !== undefined && typeof p.present !== 'boolean') fail(`${field}.present`, 'must be true or false');
         return { kmsg: { variant: r.variant, abi: r.abi, probe: r.probe }, pattern: p.pattern as string, present: p.present !== false };
       }
+      case 'touches': {
+        const r = patchRef(p.touches, `${field}.touches`, false);
+        if (!isStr(p.path)) fail(`${field}.path`, 'is required (a regular expression for a file path, e.g. "^fs/io_uring\\.c$")');
+        try {
+          new RegExp(p.path as string);
+        } catch (e) {
+          fail(`${field}.path`, `bad regular expression: ${(e as Error).message}`);
+        }
+        return { touches: r, path: p.path as string };
+      }
+      case 'applies': {
+        const r = patchRef(p.applies, `${field}.applies`, true) as PatchRef & { patch: number };
+        if (p.method === undefined && p.exact === undefined) fail(field, 'an "applies" predicate needs "method" or "exact"');
+        const method = p.method !== undefined ? status(p.method, APPLY_METHODS, `${field}.method`) : undefined;
+        if (p.exact !== undefined && typeof p.exact !== 'boolean') fail(`${field}.exact`, 'must be true (every hunk where the patch said) or false');
+        return { applies: r, ...(method !== undefined ? { method } : {}), ...(p.exact !== undefined ? { exact: p.exact as boolean } : {}) };
+      }
+      case 'samePatch': {
+        const v = p.samePatch;
+        if (!Array.isArray(v) || v.length !== 2) fail(`${field}.samePatch`, 'must be a list of exactly two patch refs');
+        const pair = (v as unknown[]).map((r, i) => patchRef(r, `${field}.samePatch[${i}]`, true)) as [PatchRef & { patch: number }, PatchRef & { patch: number }];
+        if (patchLabel(pair[0]) === patchLabel(pair[1])) fail(`${field}.samePatch`, 'compares a patch with itself');
+        return { samePatch: pair };
+      }
       case 'all':
       case 'any': {
         const v = p[kind];
@@ -309,13 +383,16 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
 
   // What is declared must be used: the declaration is what the planner builds and boots.
   const used = predicateRefs(observable);
+  const usedPatches = patchRefs(observable);
   for (const [field, declared, key] of [
     ['variants', variants, 'variant'],
     ['abis', abis, 'abi'],
     ['probes', probes, 'probe'],
   ] as const) {
     for (const n of declared) {
-      if (!used.some((r) => r[key] === n)) fail(field, `"${n}" is declared but the observable never refers to it`);
+      if (!used.some((r) => r[key] === n) && !(key === 'variant' && usedPatches.some((r) => r.variant === n))) {
+        fail(field, `"${n}" is declared but the observable never refers to it`);
+      }
     }
   }
 

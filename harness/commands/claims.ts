@@ -28,6 +28,10 @@ import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitC
 import { treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
+import type { PatchApplyReport } from '../apply/apply-types.ts';
+import { CacheStore } from '../cache/store.ts';
+import { resolveTree, type SourceTree } from '../kernel/tree.ts';
+import { withVariantCheckout } from '../variant/checkout.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -110,10 +114,20 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const undo = onInterrupt((signal) =>
     writeInterrupted(join(runDir, 'claims.json'), signal, progress.current && variant ? `${progress.current} of variant ${variant}` : progress.current, { profile: profile.name, variantsRun: Object.keys(results), claims: [] }),
   );
+  let sourceTree: SourceTree | undefined;
+  const appliedOnly: Record<string, PatchApplyReport[]> = {};
   for (const name of plan.variants) {
     const needs = plan.perVariant[name]!;
     variant = name;
     try {
+      if (needs.probes.length === 0) {
+        // Only facts of the series are asked of this variant: apply it, build nothing.
+        sourceTree ??= await resolveTree(tree, { store: new CacheStore(a.cache), log: (m) => progress.stage('tree', m) });
+        const applied = await applyOnly(sourceTree, plans.get(name)!, a.cache, progress);
+        results[name] = { status: 'ok', applied };
+        appliedOnly[name] = applied;
+        continue;
+      }
       const out = await runVariants(
         {
           tree,
@@ -132,7 +146,8 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
         progress,
       );
       runs.push(...out.runs);
-      results[name] = { status: 'ok', result: out.merged };
+      const applied = out.runs[0]?.record.applied;
+      results[name] = { status: 'ok', result: out.merged, ...(applied ? { applied } : {}) };
     } catch (e) {
       // A variant that cannot be applied, built or booted decides nothing: its claims are infra-errors.
       // A build killed by Ctrl-C is no infra-error: the interrupt ends the command.
@@ -144,7 +159,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
 
   undo();
   const evaluations = evaluateClaims(claims, results);
-  const context = await reportContext(profile.name, a, runs, runDir);
+  const context = await reportContext(profile.name, a, runs, runDir, appliedOnly, sourceTree);
   const counts = countVerdicts(evaluations);
   const code = claimsExitCode(counts, invalid.length);
   const markdown = formatMarkdownReport(evaluations, claims, context, invalid);
@@ -165,16 +180,39 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   return code;
 }
 
+/** Apply a variant's patches in the tree's worktree and say how each went in; no build. */
+async function applyOnly(tree: SourceTree, plan: NonNullable<ReturnType<typeof variantPlanFrom>>, cache: string, progress: Progress): Promise<PatchApplyReport[]> {
+  const { list, base } = await plan.patches(tree);
+  return withVariantCheckout(
+    {
+      tree,
+      ...(base ?? plan.base ? { base: (base ?? plan.base)! } : {}),
+      label: plan.label,
+      variant: plan.name,
+      patches: list.patches,
+      allowMisplaced: plan.allowMisplaced,
+      store: new CacheStore(cache),
+      log: (m) => progress.stage('apply', m),
+    },
+    async (co) => co.reports,
+  );
+}
+
 /** Environment and provenance for the report, from the runs' metadata. */
-async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[], runDir: string): Promise<ClaimsReportContext> {
+async function reportContext(
+  profile: string, a: ClaimsArgs, runs: KernelRun[], runDir: string,
+  appliedOnly: Record<string, PatchApplyReport[]>, sourceTree: SourceTree | undefined,
+): Promise<ClaimsReportContext> {
   const first = runs[0]?.record;
   const variants: ClaimsReportContext['variants'] = {};
+  const patchInfo = (p: PatchApplyReport) => ({ index: p.index, title: p.title, messageId: p.messageId.endsWith('@kseries.invalid') ? '' : p.messageId, patchIdPosted: p.patchIdPosted, patchIdApplied: p.patchIdApplied, method: p.method });
+  for (const [name, applied] of Object.entries(appliedOnly)) variants[name] = { patches: applied.map(patchInfo), configHash: '', buildKey: '' };
   for (const r of runs) {
     const applied = r.record.applied ?? [];
     const config = await readFile(join(r.runDir, 'config'), 'utf8').catch(() => '');
     const key = r.arch === 'x86_64' ? r.variant : `${r.variant} (${r.arch})`;
     variants[key] = {
-      patches: applied.map((p) => ({ index: p.index, title: p.title, messageId: p.messageId.endsWith('@kseries.invalid') ? '' : p.messageId, patchIdPosted: p.patchIdPosted, patchIdApplied: p.patchIdApplied, method: p.method })),
+      patches: applied.map(patchInfo),
       configHash: config ? sha256(config).slice(0, 16) : '',
       buildKey: r.record.buildKey,
     };
@@ -182,14 +220,14 @@ async function reportContext(profile: string, a: ClaimsArgs, runs: KernelRun[], 
   const argv = process.argv.slice(2).join(' ');
   return {
     profile,
-    kernelVersion: first?.kernelVersion ?? '',
-    base: first?.tree ?? '',
+    kernelVersion: first?.kernelVersion ?? sourceTree?.version ?? '',
+    base: first?.tree ?? sourceTree?.describe ?? '',
     variants,
     compiler: first?.compiler ?? '',
     qemu: first?.qemu ?? '',
     accel: `${first?.accel ?? ''} (${first?.accelReason ?? ''})`,
     commands: [`npx kseries ${argv}`, ...runs.map((r) => `${join(r.runDir, 'reproducer.sh')}   # ${r.variant} on ${r.arch}`)],
-    treeName: publicTreeName({ describe: first?.tree ?? '', version: first?.kernelVersion ?? '' }),
+    treeName: publicTreeName({ describe: first?.tree ?? sourceTree?.describe ?? '', version: first?.kernelVersion ?? sourceTree?.version ?? '' }),
     publicCommand: `npx kseries ${publicCommand(process.argv.slice(2))}`,
     localDirs: [
       { dir: runDir, name: 'run dir' },
