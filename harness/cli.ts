@@ -37,6 +37,7 @@ export async function kseries(argv: string[], commands: readonly AnyCommand[] = 
     let y = yargs(argv).scriptName('kseries');
     for (const c of commands) y = y.command(c);
     await y
+      .completion('completion', 'print a bash/zsh completion script (kseries completion >> ~/.bashrc)')
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .epilog(EPILOG)

@@ -52,3 +52,38 @@ t.test('a --tree that does not exist is said to not exist, exit 2', async (t) =>
   t.equal(r.exitCode, 2);
   t.equal(r.stderr.trim(), 'kseries: error: --tree /nonexistent/linux does not exist');
 });
+
+t.test('parse - reads the console log from stdin, with the same results and exit code as from the file', async (t) => {
+  const fromFile = await kseries('parse', fixture('warning-splat.log'), '--json', '-');
+  const fromStdin = await execa('node', [join(repo, 'bin/kseries.js'), 'parse', '-', '--json', '-'], { reject: false, env: { FORCE_COLOR: '0' }, inputFile: fixture('warning-splat.log') });
+  t.equal(fromStdin.exitCode, fromFile.exitCode);
+  t.equal(fromStdin.exitCode, 4);
+  const a = JSON.parse(fromFile.stdout) as { run: { source: string }; probes: unknown };
+  const b = JSON.parse(fromStdin.stdout) as { run: { source: string }; probes: unknown };
+  t.same(b.probes, a.probes);
+  t.equal(b.run.source, 'stdin');
+  const none = await kseries('parse', '');
+  t.equal(none.exitCode, 2);
+  t.match(none.stderr, /no console log named/);
+});
+
+t.test('help follows one convention: --json and --out under "Output:", the real default run dir, the claims profile once', async (t) => {
+  for (const cmd of ['run', 'apply', 'variants', 'bisect', 'claims', 'review', 'parse']) {
+    const help = (await kseries(cmd, '--help')).stdout;
+    const output = help.slice(help.indexOf('\nOutput:\n'));
+    t.ok(help.includes('\nOutput:\n'), `${cmd} has an Output: group`);
+    t.match(output.split('\n\n')[0]!, /--json/, `${cmd}: --json is under Output:`);
+    if (/--out\b/.test(help)) t.match(output.split('\n\n')[0]!, /--out\b/, `${cmd}: --out is under Output:`);
+  }
+  t.match((await kseries('run', '--help')).stdout, /\[default: \.\/runs\/<yyyymmdd>-<hhmmss>-<pid>\]/);
+  const claims = (await kseries('claims', '--help')).stdout;
+  t.equal(claims.match(/profile directory/g)?.length, 1, 'claims --help names the profile once, as its positional');
+  t.notMatch(claims, /--profile/);
+});
+
+t.test('kseries completion prints a shell completion script', async (t) => {
+  const r = await kseries('completion');
+  t.equal(r.exitCode, 0);
+  t.match(r.stdout, /kseries-completions/);
+  t.match(r.stdout, /complete -o bashdefault -o default -F _kseries_yargs_completions kseries/);
+});

@@ -34,7 +34,7 @@ import { resolveTree, type SourceTree } from '../kernel/tree.ts';
 import { withVariantCheckout } from '../variant/checkout.ts';
 
 function builder(y: Argv) {
-  return bootOptions(seriesOptions(configOptions(treeOptions(y))))
+  return bootOptions(seriesOptions(configOptions(treeOptions(y)), { profile: false }))
     .positional('profile', { type: 'string', demandOption: true, describe: 'profile directory or name under patches/' })
     .option('only', repeatable('decide only this claim id', 'Claims:'))
     .option('check', { type: 'boolean', default: false, group: 'Claims:', describe: 'validate the claim files and print the plan; build and boot nothing' })

@@ -8,6 +8,7 @@ import type { TreeSpec } from '../kernel/tree.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { usageError } from '../util/errors.ts';
 import { PATCHES_DIR } from '../util/paths.ts';
+import { RUN_DIR_DEFAULT } from '../run/rundir.ts';
 
 export const BASE_FRAGMENTS_DIR = join(PATCHES_DIR, 'base');
 
@@ -111,9 +112,10 @@ function parseKconfigArgs(args: string[]): [string, string][] {
   });
 }
 
-export function seriesOptions<T>(y: Argv<T>) {
-  return y
-    .option('profile', { type: 'string', group: 'Series:', describe: 'profile directory (patches/<name>) or name' })
+/** `profile: false` for a command that takes the profile as its positional (claims): not shown twice. */
+export function seriesOptions<T>(y: Argv<T>, o: { profile?: boolean } = {}) {
+  const withProfile = o.profile === false ? y : y.option('profile', { type: 'string', group: 'Series:', describe: 'profile directory (patches/<name>) or name' });
+  return withProfile
     .option('variant', { type: 'string', group: 'Series:', describe: "the profile's variant(s) to use, comma-separated" })
     .option('series', { type: 'string', group: 'Series:', describe: 'Message-ID of any message of a series' })
     .option('revision', { alias: 'v', ...countOption('revision', 'series revision (default: the latest found)', { group: 'Series:' }) })
@@ -130,14 +132,14 @@ export function seriesOptions<T>(y: Argv<T>) {
     .option('allow-misplaced', { type: 'boolean', default: false, group: 'Series:', describe: 'accept fuzzed hunks that land in another function' });
 }
 
-/** --out DIR: where the command's artefacts go. */
-export function outOption(describe: string, group?: string) {
-  return { type: 'string' as const, describe, ...(group ? { group } : {}) };
+/** --out DIR: where the command's artefacts go; the default is named as createRunDir() makes it. */
+export function outOption(describe: string, group = 'Output:', defaultDescription = RUN_DIR_DEFAULT) {
+  return { type: 'string' as const, describe, group, defaultDescription };
 }
 
-/** --json FILE or '-' (stdout): see jsonSink in output.ts. */
-export function jsonOption(describe: string, group?: string) {
-  return { type: 'string' as const, nargs: 1, describe, ...(group ? { group } : {}) };
+/** --json FILE or '-' (stdout): see jsonSink in output.ts. Under "Output:" in every command. */
+export function jsonOption(describe: string, group = 'Output:') {
+  return { type: 'string' as const, nargs: 1, describe, group };
 }
 
 /**

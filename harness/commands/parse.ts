@@ -12,20 +12,29 @@ export const parseCommand: CommandModule<object, { log: string; json?: string }>
   describe: 'parse a saved console log (KTAP v1 or TAP 13) and report results and findings',
   builder: (y) =>
     y
-      .positional('log', { type: 'string', demandOption: true, describe: 'console log file' })
+      .positional('log', { type: 'string', demandOption: true, describe: "console log file ('-' for stdin)" })
       .option('json', jsonOption("write results JSON to FILE ('-' for stdout)")),
   handler: async (a) => {
+    // yargs hands a lone '-' to a string positional as ''.
+    const fromStdin = a.log === '-' || (a.log === '' && process.argv.slice(2).includes('-'));
+    if (a.log === '' && !fromStdin) throw usageError('no console log named');
     let text: string;
     try {
-      text = await readFile(a.log, 'utf8');
+      text = fromStdin ? await readStdin() : await readFile(a.log, 'utf8');
     } catch {
-      throw usageError(`cannot read console log ${a.log}`);
+      throw usageError(`cannot read console log ${fromStdin ? 'from stdin' : a.log}`);
     }
     const result = parseConsole(text);
     const exitCode = exitCodeFor(result);
     const out = jsonSink(a.json).screen;
     out.write(formatResultTable(result, { color: Boolean(out.isTTY) }).join('\n') + '\n');
-    await writeResults(undefined, a.json, result, { source: a.log });
+    await writeResults(undefined, a.json, result, { source: fromStdin ? 'stdin' : a.log });
     process.exitCode = exitCode;
   },
 };
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

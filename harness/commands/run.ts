@@ -27,7 +27,7 @@ function builder(y: Argv) {
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
     .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
-    .option('out', outOption('run directory (default ./runs/<time>)', 'Output:'))
+    .option('out', outOption('run directory'))
     .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'));
 }
 

@@ -208,7 +208,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     await writeImageArtefacts(o.runDir, fs);
     return fs;
   });
-  progress.stage('image', `initramfs with ${image.plan.length} plan entries (${(image.cpio.length / 1024).toFixed(0)} KiB)`);
+  progress.stage('image', `initramfs with ${image.plan.length} plan entr${image.plan.length === 1 ? 'y' : 'ies'} (${(image.cpio.length / 1024).toFixed(0)} KiB)`);
 
   progress.begin('boot');
   const accel = await chooseAccel(o.accel, o.arch.qemuBinary, hostProbe());

@@ -7,6 +7,9 @@ import { infraError } from '../util/errors.ts';
 import { runCommand, shellQuote, type CommandRunner } from '../util/proc.ts';
 import { git as runGitOrThrow } from '../util/git.ts';
 
+/** How --help names the default run directory (defaultRunDir). */
+export const RUN_DIR_DEFAULT = './runs/<yyyymmdd>-<hhmmss>-<pid>';
+
 function defaultRunDir(cwd = process.cwd(), now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return join(cwd, 'runs', `${stamp}-${process.pid}`);
