@@ -6,6 +6,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOY_TREE } from './fixtures/series/make-fixtures.ts';
+import { schemaErrors } from './fixtures/json/validate.ts';
 
 const repo = join(import.meta.dirname, '..');
 const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
@@ -26,6 +27,7 @@ t.test('--run over the prefixes of a series names the patch that changes the ans
   t.equal(r.exitCode, 0, r.stderr);
   t.match(r.stdout, /first change: prefix 2\/3, patch 2\/3 "toy: read the greeting from the environment"/);
   const json = JSON.parse(await readFile(join(out, 'bisect.json'), 'utf8'));
+  t.same(schemaErrors(json), [], 'bisect.json validates against its schema');
   t.equal(json.status, 'found');
   t.equal(json.firstBad, 2);
   t.same(json.steps.map((s: { k: number }) => s.k), [0, 3, 1, 2], 'both ends first, then the middle');

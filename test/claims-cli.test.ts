@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimsExitCode, uncheckedCases } from '../harness/commands/claims.ts';
 import { parseClaim } from '../harness/claims/spec.ts';
+import { schemaErrors } from './fixtures/json/validate.ts';
 
 const repo = join(import.meta.dirname, '..');
 const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
@@ -155,6 +156,7 @@ t.test('claims about the series alone are decided by applying it: nothing built 
   t.match(r.stdout, /a-touches\s+confirmed/);
   t.match(r.stdout, /b-fuzzy\s+refuted/);
   const json = JSON.parse(await readFile(join(out, 'claims.json'), 'utf8')) as { claims: { id: string; verdict: string }[] };
+  t.same(schemaErrors(json), [], 'claims.json validates against its schema');
   t.same(json.claims.map((c) => `${c.id} ${c.verdict}`), ['a-touches confirmed', 'b-fuzzy refuted']);
   const text = await readFile(join(out, 'claims.txt'), 'utf8');
   t.match(text, /nothing was built or booted/);

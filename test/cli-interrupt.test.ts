@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { schemaErrors } from './fixtures/json/validate.ts';
 
 const script = join(import.meta.dirname, 'fixtures/cli/interrupt-run.ts');
 const SLEEP_SECONDS = String(600 + (process.pid % 300));
@@ -31,6 +32,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     t.equal(r.exitCode, 130, seen);
     t.notMatch(r.all, /kseries: (internal )?error/, 'the killed build is not reported as an error');
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    t.same(schemaErrors(json), [], 'the interrupted results.json validates');
     t.equal(json.status, 'INTERRUPTED');
     t.equal(json.exitCode, 130);
     t.same(json.interrupted, { signal, stage: 'build' });
@@ -64,6 +66,7 @@ t.test('SIGINT during a bisect step leaves bisect.json INTERRUPTED with the step
   const r = await p;
   t.equal(r.exitCode, 130, seen);
   const json = JSON.parse(await readFile(join(out, 'bisect.json'), 'utf8'));
+  t.same(schemaErrors(json), [], 'the interrupted bisect.json validates');
   t.equal(json.status, 'INTERRUPTED');
   t.equal(json.interrupted.signal, 'SIGINT');
   t.same(json.steps.map((s: { k: number }) => s.k), [0], 'the base step was decided, nothing after it');

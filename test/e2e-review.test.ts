@@ -10,6 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitMbox } from '../harness/mail/mbox.ts';
+import { schemaErrors } from './fixtures/json/validate.ts';
 
 const repo = join(import.meta.dirname, '..');
 const profileDir = join(repo, 'patches/compat-sqpoll-6.1');
@@ -52,6 +53,7 @@ t.test('review on 6.1: names the planted patch of v1, sees v2 drop it, and says 
   ]);
   t.equal(r.exitCode, 0, r.all);
   const json = JSON.parse(await readFile(join(out, 'review.json'), 'utf8'));
+  t.same(schemaErrors(json), [], 'review.json of a real review validates against its schema');
   const [v1, v2] = json.revisions;
   t.equal(v1.changes.length, 1, 'v1 makes one change');
   t.match(v1.changes[0], { status: 'found', patch: { index: 3, total: 5, title: 'io_uring: refuse ring creation from compat tasks' } });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { schemaErrors } from './fixtures/json/validate.ts';
 
 const repo = join(import.meta.dirname, '..');
 const cacheArgs = process.env.KSERIES_CACHE ? ['--cache', process.env.KSERIES_CACHE] : [];
@@ -30,6 +31,7 @@ t.test('default tree: every probe passes on both ABIs, artefacts kept', async (t
     t.ok(existsSync(join(out, f)), `${f} in the run dir`);
   }
   const res = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as ResultsJson;
+  t.same(schemaErrors(res), [], 'results.json of a real run validates against its schema');
   t.equal(res.status, 'PASS');
   const ids = res.probes.map((p) => p.id);
   for (const probe of ['readv_writev', 'io_uring_setup', 'io_uring_readv']) {
@@ -190,6 +192,15 @@ t.test('make test-kernel\'s job: the offline claims are all decided, with report
   const verdicts = Object.fromEntries(res.claims.map((c) => [c.id, c.verdict]));
   t.equal(r.exitCode, 0, `${r.stderr}\n${JSON.stringify(verdicts)}`);
   t.equal(res.claims.length, 7);
+  t.same(schemaErrors(res), [], 'claims.json validates against its schema');
+  // Each variant's directory keeps its results.json, as a run's does.
+  const variantDirs = (await readdir(out, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  t.ok(variantDirs.length >= 2, `variant dirs: ${variantDirs.join(', ')}`);
+  for (const v of variantDirs) {
+    const vr = JSON.parse(await readFile(join(out, v, 'results.json'), 'utf8')) as ResultsJson;
+    t.same(schemaErrors(vr), [], `${v}/results.json validates`);
+    t.ok(vr.probes.length > 0, `${v}/results.json has the probes`);
+  }
   for (const c of res.claims) t.ok(['confirmed', 'refuted'].includes(c.verdict), `${c.id}: ${c.verdict}`);
   // What the kernel must show for the claims our own variants were written to test:
   t.equal(verdicts['3-first-diff-refuses-every-compat-ring'], 'confirmed');

@@ -112,7 +112,7 @@ t.test('results JSON', async t => {
   const r = parseConsole(fixture('warning-splat.log'));
   const meta = { arch: 'x86_64', kernel: 'v6.1', stages: [{ name: 'boot', ms: 1700 }] };
   const j = toResultsJson(r, meta);
-  t.same(Object.keys(j), ['schema', 'run', 'status', 'exitCode', 'probes', 'findings']);
+  t.same(Object.keys(j), ['kind', 'schema', 'run', 'status', 'exitCode', 'probes', 'findings']);
   t.equal(j.schema, RESULTS_SCHEMA);
   t.equal(j.schema, 1);
   t.equal(j.run, meta, 'metadata passed through as given');

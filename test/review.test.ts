@@ -15,6 +15,7 @@ import { wrap } from '../harness/report/text.ts';
 import { describeChange } from '../harness/review/describe.ts';
 import { parseMessage } from '../harness/mail/mbox.ts';
 import type { CellValue } from '../harness/review/review-types.ts';
+import { schemaErrors } from './fixtures/json/validate.ts';
 
 const repo = join(import.meta.dirname, '..');
 const kseries = (...args: string[]) => execa('node', [join(repo, 'bin/kseries.js'), ...args], { reject: false, env: { FORCE_COLOR: '0' } });
@@ -100,6 +101,7 @@ t.test('review --run names each planted patch, places each reply diff and compar
   const r = await kseries('review', TALK.id, '--tree', tree, '--cache', cache, '--mbox', await threadMbox(), '--no-lore', '--out', out, ...RUNS.flatMap((c) => ['--run', c]));
   t.equal(r.exitCode, 0, r.stderr);
   const json = JSON.parse(await readFile(join(out, 'review.json'), 'utf8'));
+  t.same(schemaErrors(json), [], 'review.json validates against its schema');
   const [v1, v2] = json.revisions;
   t.same(v1.changes.map((c: { patch: { index: number }; cells: { cell: string }[] }) => [c.patch.index, c.cells.map((x) => x.cell)]), [[2, ['run:grep -qx alpha=1 a.txt']]], 'v1: 2/3 raises alpha');
   t.equal(v1.changes[0].patch.messageId, V1[2]!.id);

@@ -1,5 +1,6 @@
 // Claim verdicts for people: a terminal table, a Markdown report to paste
 // into a reply on the list, and claims.json. Pure.
+import { DOCUMENTS } from '../report/documents.ts';
 import { MEASURED_VS_EXPECTED, type ClaimEvaluation, type EvidenceRow } from './evaluate.ts';
 import { isOwnClaim, type Claim, type ClaimVerdict, type InvalidClaim } from './spec.ts';
 
@@ -34,7 +35,7 @@ export interface ClaimsReportContext {
   localDirs: { dir: string; name: string }[];
 }
 
-export const CLAIMS_SCHEMA = 1;
+export const CLAIMS_SCHEMA = DOCUMENTS.claims.schema;
 
 /** Was any variant built and booted (a variant asked only for series facts is just applied)? */
 const anyBuilt = (context: ClaimsReportContext) => Object.values(context.variants).some((v) => v.buildKey !== '');
@@ -306,6 +307,7 @@ export function formatMarkdownReport(evaluations: readonly ClaimEvaluation[], cl
 // --- claims.json --------------------------------------------------------------------
 
 export interface ClaimsJson {
+  kind: typeof DOCUMENTS.claims.kind;
   schema: typeof CLAIMS_SCHEMA;
   profile: string;
   kernelVersion: string;
@@ -325,6 +327,7 @@ export interface ClaimsJson {
 
 export function toClaimsJson(evaluations: readonly ClaimEvaluation[], claims: readonly Claim[], context: ClaimsReportContext, invalid: readonly InvalidClaim[] = []): ClaimsJson {
   return {
+    kind: DOCUMENTS.claims.kind,
     schema: CLAIMS_SCHEMA,
     profile: context.profile,
     kernelVersion: context.kernelVersion,

@@ -16,6 +16,7 @@ import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { infraError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
+import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
 import { archForAbi } from '../model/arch.ts';
@@ -68,14 +69,14 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
   const stepOpts: StepRunOptions = { tree: treeSpec, fragmentsFor, ...boot, runDir, adds: [], execs: [], execTimeoutSec: 60 };
   // Ctrl-C: bisect.json says INTERRUPTED, with the steps decided so far; never a verdict.
   const steps: unknown[] = [];
-  onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { steps }));
+  onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { ...documentHeader('bisect'), steps }));
   const sink = jsonSink(a.json);
   const finish = async (json: unknown, lines: string[], code: number) => {
     // A step killed by Ctrl-C may look like a skip; whatever was concluded from it is not kept.
     if (wasInterrupted()) return ExitCode.INTERRUPTED;
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
     sink.screen.write(lines.join('\n') + '\n');
-    const text = jsonText(json);
+    const text = jsonText({ ...documentHeader('bisect'), ...(json as object) });
     await writeFile(join(runDir, 'bisect.json'), text);
     await sink.write(text);
     return code;

@@ -22,7 +22,9 @@ import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { jsonSink, jsonText, writeInterrupted } from './output.ts';
+import { documentHeader } from '../report/documents.ts';
+import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
+import { kernelEntry } from './run.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, jsonOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
@@ -112,7 +114,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   let variant: string | undefined;
   // Ctrl-C decides nothing: claims.json says so, with the variants that had been run.
   const undo = onInterrupt((signal) =>
-    writeInterrupted(join(runDir, 'claims.json'), signal, progress.current && variant ? `${progress.current} of variant ${variant}` : progress.current, { profile: profile.name, variantsRun: Object.keys(results), claims: [] }),
+    writeInterrupted(join(runDir, 'claims.json'), signal, progress.current && variant ? `${progress.current} of variant ${variant}` : progress.current, { ...documentHeader('claims'), profile: profile.name, variantsRun: Object.keys(results), claims: [] }),
   );
   let sourceTree: SourceTree | undefined;
   const appliedOnly: Record<string, PatchApplyReport[]> = {};
@@ -146,6 +148,9 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
         progress,
       );
       runs.push(...out.runs);
+      // The variant's directory gets its results.json, as a run's does.
+      const meta = { command: process.argv.slice(2).join(' '), ...(out.runs.length === 1 ? out.runs[0]!.record : { runDir: join(runDir, name), kernels: out.runs.map(kernelEntry) }) };
+      await writeResults(join(runDir, name), undefined, out.merged, meta, { exitCode: out.exitCode, matrix: out.matrix });
       const applied = out.runs[0]?.record.applied;
       results[name] = { status: 'ok', result: out.merged, ...(applied ? { applied } : {}) };
     } catch (e) {

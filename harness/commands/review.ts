@@ -22,6 +22,7 @@ import { formatDuration } from '../util/duration.ts';
 import { usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { parsePatchMails, seriesBase } from '../variant/patches.ts';
+import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, outOption, profilePath, repeatable, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
@@ -129,7 +130,7 @@ async function reviewHandler(a: ReviewArgs): Promise<number> {
       : kernelObserver({ tree: treeSpec, apply: ctx, fragmentsFor, probes, abis, runDir, budget, progress, ...boot, adds: [], execs: [], execTimeoutSec: 60 });
   progress.begin('review');
   progress.stage('review', `${material.revisions.length} revision(s), ${material.replies.length} reply diff(s) in the thread of <${material.messageId}>`);
-  onInterrupt((signal) => writeInterrupted(join(runDir, 'review.json'), signal, progress.current, { kind: 'kseries-review' }));
+  onInterrupt((signal) => writeInterrupted(join(runDir, 'review.json'), signal, progress.current, documentHeader('review')));
   const sink = jsonSink(a.json);
   const showPlan = (p: ReviewPlanSummary) => {
     sink.screen.write(formatPlan(p).join('\n') + '\n');

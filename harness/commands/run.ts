@@ -16,6 +16,7 @@ import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
+import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
@@ -78,14 +79,14 @@ async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'run
 export type RunJson = { command: string; runDir: string } & (Partial<RunRecord> & { kernels?: (Pick<KernelRun, 'variant' | 'arch' | 'exitCode'> & RunRecord)[] });
 
 /** One kernel of several in results.json: variant, arch and exit code, then its record (a variant's record names it <label>/<name>). */
-function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
+export function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
   const { arch, ...record } = r.record;
   return { variant: r.variant, arch, exitCode: r.exitCode, ...record };
 }
 
 /** results.json of a run that ended without results: an error, or Ctrl-C (with the stage it stopped). */
 function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode: number, error: string, extra: Record<string, unknown> = {}) {
-  return { schema: 1, run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
+  return { ...documentHeader('results'), run: meta, status, exitCode, error, ...extra, probes: [], findings: [] };
 }
 
 export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
@@ -95,7 +96,7 @@ export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): 
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: RunJson = { command: process.argv.slice(2).join(' '), runDir };
   // Ctrl-C still leaves results.json, saying where the run stopped (the exit is 130).
-  const undo = onInterrupt((signal) => writeInterrupted(join(runDir, 'results.json'), signal, progress.current, { schema: 1, run: meta, probes: [], findings: [] }));
+  const undo = onInterrupt((signal) => writeInterrupted(join(runDir, 'results.json'), signal, progress.current, { ...documentHeader('results'), run: meta, probes: [], findings: [] }));
   try {
     const outcome = await runVariants({ ...request, runDir, ...(stages ? { stages } : {}) }, progress);
     // One kernel: its metadata as is; several: one entry per kernel.
@@ -107,7 +108,8 @@ export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): 
       if (outcome.runs.length > 1) out.write(`\n== ${r.variant} on ${r.arch} (${r.runDir})\n`);
       out.write(formatResultTable(r.result, { color }).join('\n') + '\n');
     }
-    out.write('\n' + formatMatrix(outcome.matrix).join('\n') + '\n');
+    // One kernel: its table says it all; several: the matrix sets them side by side.
+    if (outcome.runs.length > 1) out.write('\n' + formatMatrix(outcome.matrix).join('\n') + '\n');
     out.write(`elapsed: ${formatElapsed(sumStages(outcome.runs.flatMap((r) => r.stages)))}\n`);
     out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });

@@ -4,10 +4,12 @@
 
 import type { ConsoleResult, Finding, ProbeResult, Status } from '../model/results.ts';
 import { exitCodeFor } from '../console/parse-console.ts';
+import { DOCUMENTS } from './documents.ts';
 
-export const RESULTS_SCHEMA = 1;
+export const RESULTS_SCHEMA = DOCUMENTS.results.schema;
 
 export interface ResultsJson<Meta extends object = Record<string, unknown>> {
+  kind: typeof DOCUMENTS.results.kind;
   schema: typeof RESULTS_SCHEMA;
   /** Run metadata as the caller collected it (kernel tree, arch, stages, QEMU exit, …). */
   run: Meta;
@@ -28,6 +30,7 @@ export function toResultsJson<Meta extends object>(
   override: { status?: Status; exitCode?: number } = {},
 ): ResultsJson<Meta> {
   return {
+    kind: DOCUMENTS.results.kind,
     schema: RESULTS_SCHEMA,
     run: meta,
     status: override.status ?? result.status,

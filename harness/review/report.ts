@@ -1,6 +1,7 @@
 // The review report in three forms: Markdown, plain text that fits 72 columns
 // (for a reply on the list), and JSON. Pure: from a ReviewReport to text.
 import { basename } from 'node:path';
+import { documentHeader } from '../report/documents.ts';
 import { formatDuration } from '../util/duration.ts';
 import { describeChange } from './describe.ts';
 import { labelled, wrap, WIDTH } from '../report/text.ts';
@@ -219,5 +220,5 @@ export function formatReviewMarkdown(r: ReviewReport): string {
 
 /** JSON: the report as is, with each cell's value and the evidence kept. */
 export function reviewJson(r: ReviewReport): unknown {
-  return { kind: 'kseries-review', version: 1, ...r };
+  return { ...documentHeader('review'), ...r };
 }
