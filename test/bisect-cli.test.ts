@@ -31,6 +31,12 @@ t.test('--run over the prefixes of a series names the patch that changes the ans
   t.equal(json.status, 'found');
   t.equal(json.firstBad, 2);
   t.same(json.steps.map((s: { k: number }) => s.k), [0, 3, 1, 2], 'both ends first, then the middle');
+  const text = await readFile(join(out, 'bisect.txt'), 'utf8');
+  t.match(text, /^kseries bisect: "[^"]+" v1 \(3 patches\)\n/);
+  t.match(text, /watching: --run 'grep -q getenv greet\.c && exit 1 \|\| exit 0'/);
+  t.match(text, /first change: prefix 2\/3, patch 2\/3 "toy: read the greeting from the\s+environment"/);
+  t.same(text.split('\n').filter((l) => l.length > 72), [], 'bisect.txt fits 72 columns');
+  for (const local of [out, tree]) t.notOk(text.includes(local), `bisect.txt names no local path (${local})`);
 });
 
 t.test('--run over a git range drives git bisect in a worktree, leaving the checkout alone', async (t) => {

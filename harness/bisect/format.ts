@@ -3,6 +3,7 @@
 import type { PatchList } from '../variant/patches.ts';
 import type { RangeBisectResult } from './git-bisect.ts';
 import type { PrefixSearchResult, StepRecord } from './search.ts';
+import { hideLocalDirs, wrap, WIDTH } from '../report/text.ts';
 
 /** "2× FAIL:x | 1× PASS | 1× skip": what a flaky step saw (values may hold commas). */
 function tally(step: StepRecord): string {
@@ -129,5 +130,55 @@ export function sideBySide(r: PrefixSearchResult): string[] {
   return [
     `evidence: last good (prefix ${r.lastGood.k}) | first bad (prefix ${r.firstBadStep.k})`,
     ...names.map((n) => `  ${n.padEnd(w)}  ${cell(good.find((c) => c.name === n)).padEnd(60)} | ${cell(bad.find((c) => c.name === n))}`),
+  ];
+}
+
+/** What bisect.txt says about the run besides the result: no local path in any of it. */
+export interface BisectTextContext {
+  /** The series or range in words, e.g. '"let import_iovec deal with compat_iovecs as well" v4'. */
+  what: string;
+  /** The tree by version and commit (publicTreeName). */
+  tree: string;
+  /** "process_vm:compat", or "--run 'make -C tools ...'". */
+  tester: string;
+  /** The command with local paths cut (publicCommand). */
+  command: string;
+  /** Local directories named by their role instead (run dir, cache, tree, home). */
+  localDirs: { dir: string; name: string }[];
+}
+
+/**
+ * bisect.txt, a reply for the list: the result and the steps as on the terminal, the evidence
+ * of the cases that changed between the last good and the first bad step stacked (no side-by-side
+ * columns), at most 72 columns, no local path.
+ */
+export function formatBisectText(resultLines: readonly string[], changed: readonly string[], ctx: BisectTextContext): string {
+  const hide = (s: string) => hideLocalDirs(s, ctx.localDirs);
+  const out = [
+    ...wrap(`kseries bisect: ${ctx.what}`),
+    ...wrap(`tree: ${ctx.tree}`),
+    ...wrap(`watching: ${ctx.tester}`),
+    '',
+    ...resultLines.flatMap((l) => wrap(hide(l), WIDTH, 4)),
+  ];
+  if (changed.length > 0) out.push('', ...changed.flatMap((l) => wrap(hide(l), WIDTH, 4)));
+  out.push('', 'reproduce:', ...wrap(`  ${hide(ctx.command)}`, WIDTH, 4), '');
+  return out.join('\n');
+}
+
+/** The cases whose status differs between the last good and the first bad step, each side on its own line. */
+export function changedCases(r: PrefixSearchResult): string[] {
+  if (!r.lastGood || !r.firstBadStep) return [];
+  const good = casesOf(r.lastGood.evidence);
+  const bad = casesOf(r.firstBadStep.evidence);
+  const names = [...new Set([...good, ...bad].map((c) => c.name))];
+  const differ = names.filter((n) => good.find((c) => c.name === n)?.status !== bad.find((c) => c.name === n)?.status);
+  if (differ.length === 0) return [];
+  const side = (c?: EvidenceCase) => (c ? `${c.status} ${c.evidence}`.trimEnd() : '(not reported)');
+  const same = names.length - differ.length;
+  return [
+    `what changed from prefix ${r.lastGood.k} (last good) to ${r.firstBadStep.k} (first bad):`,
+    ...differ.flatMap((n) => [`  ${n}`, `    good: ${side(good.find((c) => c.name === n))}`, `    bad:  ${side(bad.find((c) => c.name === n))}`]),
+    ...(same > 0 ? [`  (${same} other case${same === 1 ? '' : 's'} the same)`] : []),
   ];
 }

@@ -2,32 +2,12 @@
 // columns, no Markdown tables, evidence as indented aligned columns, lore
 // links, and no local path: the tree is named by version and commit, and the
 // run dir, cache and tree by their role. Pure.
-import { labelled, wrap, WIDTH } from '../report/text.ts';
+import { hideLocalDirs, labelled, wrap, WIDTH } from '../report/text.ts';
 import type { ClaimEvaluation, EvidenceRow } from './evaluate.ts';
 import { baseFirst, claimOf, compactLine, countWords, environmentPairs, expectationNote, howDecided, loreLink, METHOD, oneLine, OWN_OBSERVATION, rowLabel, shortId, variantHeading, variantNames, type ClaimsReportContext } from './report.ts';
 import { isOwnClaim, type Claim, type InvalidClaim } from './spec.ts';
 
-/** `s` with each local directory named by its role, longest first, e.g. "<run dir>/v1/build.log". */
-export function hideLocalDirs(s: string, dirs: readonly { dir: string; name: string }[]): string {
-  let out = s;
-  for (const { dir, name } of [...dirs].filter((d) => d.dir.length > 1).sort((a, b) => b.dir.length - a.dir.length)) out = out.split(dir).join(`<${name}>`);
-  return out;
-}
-
-/** A command line with each local path cut to its last component in <>: `--tree /src/linux` → `--tree <linux>`. */
-export function publicCommand(argv: readonly string[]): string {
-  const isPath = (s: string) => /^(?:\/|\.{1,2}\/|~\/)/.test(s);
-  const cut = (s: string) => `<${s.replace(/\/+$/, '').split('/').pop() || 'dir'}>`;
-  const safe = /^[\w@%+=:,./-]+$/;
-  const q = (s: string) => (safe.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
-  return argv
-    .map((a) => {
-      const kv = /^([^=]+=)(.+)$/.exec(a);
-      if (kv && isPath(kv[2]!)) return safe.test(kv[1]!) ? kv[1] + cut(kv[2]!) : q(kv[1] + cut(kv[2]!));
-      return isPath(a) ? cut(a) : q(a);
-    })
-    .join(' ');
-}
+export { hideLocalDirs, publicCommand } from '../report/text.ts';
 
 /** A link is never broken: in the column after the labels when it fits, else further left. */
 function linkLine(url: string, col: number): string {

@@ -1,8 +1,11 @@
 // kseries bisect: which patch of a series (or commit of a range) changes what a probe sees.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { formatBisectResult, formatRangeResult, prefixNamer, sideBySide } from '../bisect/format.ts';
+import { changedCases, formatBisectResult, formatBisectText, formatRangeResult, prefixNamer, sideBySide, type BisectTextContext } from '../bisect/format.ts';
+import { publicCommand } from '../report/text.ts';
+import { publicTreeName } from '../kernel/tree.ts';
+import { homedir } from 'node:os';
 import { bisectRange } from '../bisect/git-bisect.ts';
 import { parseRevisionRange } from '../util/revision-range.ts';
 import { commandJudge, observationJudge, type Judge } from '../bisect/judge.ts';
@@ -31,7 +34,8 @@ function builder(y: Argv) {
     .option('run', { type: 'string', group: 'Bisect:', describe: 'instead of build+boot, run CMD in the applied tree: exit 0 good, 1 bad, 125 skip' })
     .option('repeat', countOption('repeat', 'observe each step K times; disagreeing steps are reported flaky', { default: 1, group: 'Bisect:' }))
     .option('out', outOption('run directory (one subdirectory per step)', 'Output:'))
-    .option('json', jsonOption("write the result as JSON to FILE ('-' for stdout)", 'Output:'));
+    .option('json', jsonOption("write the result as JSON to FILE ('-' for stdout)", 'Output:'))
+    .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text result for a reply on the list (72 columns, no local paths) to FILE; always kept as bisect.txt in the run dir' });
 }
 
 type BisectArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
@@ -71,14 +75,23 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
   const steps: unknown[] = [];
   onInterrupt((signal) => writeInterrupted(join(runDir, 'bisect.json'), signal, progress.current, { ...documentHeader('bisect'), steps }));
   const sink = jsonSink(a.json);
-  const finish = async (json: unknown, lines: string[], code: number) => {
+  const textContext = (what: string): BisectTextContext => ({
+    what,
+    tree: publicTreeName(tree),
+    tester: spec ? `${spec.probe}:${spec.abi} (build and boot each step)` : `--run '${a.run}'`,
+    command: `npx kseries ${publicCommand(process.argv.slice(2))}`,
+    localDirs: [{ dir: runDir, name: 'run dir' }, { dir: resolve(a.cache), name: 'cache' }, ...(a.tree ? [{ dir: resolve(a.tree), name: 'tree' }] : []), { dir: homedir(), name: 'home' }],
+  });
+  const finish = async (json: unknown, lines: string[], code: number, text: string) => {
     // A step killed by Ctrl-C may look like a skip; whatever was concluded from it is not kept.
     if (wasInterrupted()) return ExitCode.INTERRUPTED;
     lines.push(`time: ${formatDuration(Date.now() - t0)} · artefacts: ${runDir}`);
     sink.screen.write(lines.join('\n') + '\n');
-    const text = jsonText({ ...documentHeader('bisect'), ...(json as object) });
-    await writeFile(join(runDir, 'bisect.json'), text);
-    await sink.write(text);
+    const doc = jsonText({ ...documentHeader('bisect'), ...(json as object) });
+    await writeFile(join(runDir, 'bisect.json'), doc);
+    await writeFile(join(runDir, 'bisect.txt'), text);
+    if (a.text) await writeFile(a.text, text);
+    await sink.write(doc);
     return code;
   };
 
@@ -92,7 +105,7 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
     const r = await store.withLock('bisect', sha256(tree.srcDir).slice(0, 16), () =>
       bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => (steps.push(m), progress.stage('bisect', m)) }),
     );
-    return finish(r, formatRangeResult(r), exitFor(r.status));
+    return finish(r, formatRangeResult(r), exitFor(r.status), formatBisectText(formatRangeResult(r), [], textContext(`commits ${good}..${bad}`)));
   }
 
   if (!plan || !list) throw usageError('bisect needs a series');
@@ -108,8 +121,11 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
     },
   });
   if (result.status === 'infra') throw infraError(`bisection stopped by an infrastructure error at prefix ${result.infraAt}: ${result.reason ?? ''}`);
-  const lines = [...formatBisectResult(result, prefixNamer(list)), ...sideBySide(result)];
-  return finish({ ...result, patches: list.patches.map((p) => ({ index: p.index, title: p.title, messageId: p.message.messageId })) }, lines, exitFor(result.status));
+  const resultLines = formatBisectResult(result, prefixNamer(list));
+  const lines = [...resultLines, ...sideBySide(result)];
+  const s = list.series[0];
+  const text = formatBisectText(resultLines, changedCases(result), textContext(s ? `"${s.title}" v${s.revision} (${list.patches.length} patches)` : list.describe));
+  return finish({ ...result, patches: list.patches.map((p) => ({ index: p.index, title: p.title, messageId: p.message.messageId })) }, lines, exitFor(result.status), text);
 }
 
 export const bisectCommand = exitCodeCommand('bisect', 'find the patch of a series (or commit of a range) that changes a probe result', builder, bisectHandler);

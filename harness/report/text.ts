@@ -36,3 +36,25 @@ export function labelled(indent: string, label: string, text: string, width = WI
   const body = wrap(`${' '.repeat(col)}${text}`, width, 0);
   return body.map((l, i) => (i === 0 ? `${indent}${label} ${l.slice(col)}` : l));
 }
+
+/** `s` with each local directory named by its role, longest first, e.g. "<run dir>/v1/build.log". */
+export function hideLocalDirs(s: string, dirs: readonly { dir: string; name: string }[]): string {
+  let out = s;
+  for (const { dir, name } of [...dirs].filter((d) => d.dir.length > 1).sort((a, b) => b.dir.length - a.dir.length)) out = out.split(dir).join(`<${name}>`);
+  return out;
+}
+
+/** A command line with each local path cut to its last component in <>: `--tree /src/linux` → `--tree <linux>`. */
+export function publicCommand(argv: readonly string[]): string {
+  const isPath = (s: string) => /^(?:\/|\.{1,2}\/|~\/)/.test(s);
+  const cut = (s: string) => `<${s.replace(/\/+$/, '').split('/').pop() || 'dir'}>`;
+  const safe = /^[\w@%+=:,./-]+$/;
+  const q = (s: string) => (safe.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  return argv
+    .map((a) => {
+      const kv = /^([^=]+=)(.+)$/.exec(a);
+      if (kv && isPath(kv[2]!)) return safe.test(kv[1]!) ? kv[1] + cut(kv[2]!) : q(kv[1] + cut(kv[2]!));
+      return isPath(a) ? cut(a) : q(a);
+    })
+    .join(' ');
+}

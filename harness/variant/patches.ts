@@ -161,7 +161,7 @@ export async function messageIdPatches(
   }
   const s = assembleSeries(messages, id, opts);
   const notes = own && parseSubject(own.subject).reply ? [`<${id}> is a reply without a diff: applying v${s.revision} of the series it belongs to (-v N for another revision)`] : [];
-  return checked({ patches: fromSeries(s), series: [s], describe: `<${messageId}> v${s.revision}`, notes });
+  return checked({ patches: fromSeries(s), series: [s], describe: `<${id}> v${s.revision}`, notes });
 }
 
 /**
