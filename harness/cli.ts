@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { applyCommand } from './commands/apply.ts';
 import { benchCommand } from './commands/bench.ts';
 import { bisectCommand } from './commands/bisect.ts';
+import { checkCommand } from './commands/check.ts';
 import { claimsCommand } from './commands/claims.ts';
 import { parseCommand } from './commands/parse.ts';
 import { reviewCommand } from './commands/review.ts';
@@ -21,7 +22,7 @@ const EPILOG = `Exit codes: 0 all passed; 1 a probe failed; 2 bad input or usage
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandModule<any, any>;
 
-export const COMMANDS: readonly AnyCommand[] = [runCommandModule, applyCommand, variantsCommand, bisectCommand, claimsCommand, reviewCommand, parseCommand, benchCommand];
+export const COMMANDS: readonly AnyCommand[] = [runCommandModule, applyCommand, variantsCommand, bisectCommand, claimsCommand, reviewCommand, checkCommand, parseCommand, benchCommand];
 
 /** Run the command line; sets process.exitCode. Tests may pass commands with injected stages. */
 export async function kseries(argv: string[], commands: readonly AnyCommand[] = COMMANDS): Promise<void> {

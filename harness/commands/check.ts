@@ -1,0 +1,117 @@
+// kseries check: a CI check for b4's review mode (b4.review-perpatch-check-cmd,
+// b4.review-series-check-cmd). b4 pipes one RFC 2822 message to stdin: a
+// patch, or the series' cover letter. kseries puts the series onto the tree
+// up to that patch (all of it for a cover letter), runs the check in the
+// applied tree, and prints the JSON array b4 reads:
+//   [{ "tool", "status": "pass" | "warn" | "fail", "summary", "details"? }]
+// Everything human goes to stderr; stdout holds the JSON alone. A check that
+// could not run (no such Message-ID, a tree that is missing) is an error
+// with exit 2 or 3 and no JSON, which b4 shows as a failure of the tool.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import type { PatchApplyReport } from '../apply/apply-types.ts';
+import { commandJudge } from '../bisect/judge.ts';
+import { CacheStore } from '../cache/store.ts';
+import { resolveTree } from '../kernel/tree.ts';
+import { parseMessage } from '../mail/mbox.ts';
+import { parseSubject } from '../mail/subject.ts';
+import { ExitCode } from '../model/results.ts';
+import { formatApplyReport } from '../report/apply-report.ts';
+import { Progress } from '../run/progress.ts';
+import { createRunDir } from '../run/rundir.ts';
+import { KseriesError, usageError } from '../util/errors.ts';
+import { withVariantCheckout } from '../variant/checkout.ts';
+import { variantPlanFrom } from '../variant/plan.ts';
+import { exitCodeCommand, outOption, repeatable, treeOptions } from './options.ts';
+import { jsonText } from './output.ts';
+import { treeFor } from './series-args.ts';
+
+/** One result object of b4's check protocol. */
+export interface CheckResult {
+  tool: string;
+  status: 'pass' | 'warn' | 'fail';
+  summary: string;
+  details?: string;
+}
+
+function builder(y: Argv) {
+  return treeOptions(y)
+    .option('mbox', repeatable('look up the thread in this mbox (.gz ok) as well', 'Series:'))
+    .option('maildir', repeatable('look up the thread in this maildir as well', 'Series:'))
+    .option('inbox', repeatable('look up the thread in this public-inbox git archive as well', 'Series:'))
+    .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch the thread from lore.kernel.org when no source has it (--no-lore to forbid)' })
+    .option('base', { type: 'string', group: 'Series:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
+    .option('run', { type: 'string', demandOption: true, group: 'Check:', describe: 'run CMD in the applied tree: exit 0 pass, 1 fail, 125 warn (could not test)' })
+    .option('tool', { type: 'string', default: 'kseries', group: 'Check:', describe: "the name b4 shows (the results are '<tool>/apply' and '<tool>/run')" })
+    .option('out', outOption('run directory: the mail, the results as check.json'));
+}
+
+type CheckArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
+
+/** How the patches went in, as one result: pass when every one went in by git am, warn for -3 or fuzz. */
+export function applyResult(tool: string, reports: readonly PatchApplyReport[]): CheckResult {
+  const rough = reports.filter((r) => r.method !== 'am');
+  const details = formatApplyReport(reports).join('\n');
+  const n = `${reports.length} patch${reports.length === 1 ? '' : 'es'}`;
+  return rough.length === 0
+    ? { tool: `${tool}/apply`, status: 'pass', summary: `${n} applied with git am`, details }
+    : { tool: `${tool}/apply`, status: 'warn', summary: `${n} applied; ${rough.map((r) => `${r.index}/${r.total} needed ${r.method === 'am-3way' ? 'git am -3' : 'fuzz'}`).join(', ')}`, details };
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function checkHandler(a: CheckArgs): Promise<number> {
+  const progress = new Progress(process.stderr, false);
+  const raw = await readStdin();
+  const mail = raw.length > 0 ? parseMessage(raw) : null;
+  if (!mail) throw usageError('kseries check reads one mail on stdin (a patch or a cover letter, as b4 pipes it); got none with a Message-ID');
+  const subject = parseSubject(mail.subject ?? '');
+  // A patch N/M: the series up to it; a cover letter (0/M) or a lone patch: all of it.
+  const select = subject.index !== undefined && subject.index > 0 ? `1-${subject.index}` : undefined;
+  const runDir = await createRunDir(a.out);
+  await mkdir(runDir, { recursive: true });
+  // The mail itself is a source of the thread, beside what the user gave.
+  const own = join(runDir, 'mail.mbox');
+  await writeFile(own, Buffer.concat([Buffer.from('From kseries-check Thu Jan  1 00:00:00 1970\n'), raw, Buffer.from(raw.at(-1) === 0x0a ? '\n' : '\n\n')]));
+  const plan = variantPlanFrom({
+    series: mail.messageId,
+    mbox: [own, ...a.mbox], maildir: a.maildir, inbox: a.inbox, lore: a.lore, cache: a.cache,
+    allowMisplaced: false, ...(select ? { select } : {}), ...(a.base ? { base: a.base } : {}),
+  });
+  if (!plan) throw usageError('internal: no plan for the mail');
+  const store = new CacheStore(a.cache);
+  const tree = await resolveTree(treeFor({ ...a, allowMisplaced: false }), { store, log: (m) => progress.stage('tree', m) });
+  const { list, base } = await plan.patches(tree);
+  progress.stage('check', `<${mail.messageId}>: ${list.patches.length} patch(es) from ${list.describe}`);
+  const results: CheckResult[] = [];
+  try {
+    await withVariantCheckout(
+      { tree, ...(base ?? plan.base ? { base: (base ?? plan.base)! } : {}), label: plan.label, variant: 'check', patches: list.patches, allowMisplaced: false, store, log: (m) => progress.stage('apply', m) },
+      async (co) => {
+        results.push(applyResult(a.tool, co.reports));
+        const v = await commandJudge(a.run, co.tree.srcDir)(co.head);
+        const tool = `${a.tool}/run`;
+        if (typeof v !== 'string') results.push({ tool, status: 'fail', summary: v.infra });
+        else if (v === 'good') results.push({ tool, status: 'pass', summary: `\`${a.run}\` passed on the series up to this patch` });
+        else if (v === 'bad') results.push({ tool, status: 'fail', summary: `\`${a.run}\` failed on the series up to this patch` });
+        else results.push({ tool, status: 'warn', summary: `\`${a.run}\` could not test this patch (exit 125)` });
+      },
+    );
+  } catch (e) {
+    // A patch that does not go in is the check's answer, not an error of the tool.
+    if (!(e instanceof KseriesError) || e.exitCode !== ExitCode.USAGE || !/does not apply|refused|changes nothing/.test(e.message)) throw e;
+    results.push({ tool: `${a.tool}/apply`, status: 'fail', summary: e.message, ...(e.detail ? { details: e.detail } : {}) });
+  }
+  const json = jsonText(results);
+  await writeFile(join(runDir, 'check.json'), json);
+  process.stdout.write(json);
+  progress.stage('check', `${results.map((r) => `${r.tool} ${r.status}`).join(', ')} · ${runDir}`);
+  return ExitCode.OK;
+}
+
+export const checkCommand = exitCodeCommand('check', "a CI check for b4's review mode: a patch or cover letter on stdin, a JSON array of results on stdout", builder, checkHandler);
