@@ -26,10 +26,11 @@ import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { kernelEntry } from './run.ts';
 import { sha256 } from '../util/hash.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, jsonOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, jsonOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
+import { claimsKtap } from '../report/ktap.ts';
 import type { PatchApplyReport } from '../apply/apply-types.ts';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree, type SourceTree } from '../kernel/tree.ts';
@@ -43,6 +44,7 @@ function builder(y: Argv) {
     .option('out', outOption('run directory (one subdirectory per variant)', 'Output:'))
     .option('json', jsonOption("claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir", 'Output:'))
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' })
+    .option('ktap', ktapOption('the verdicts as a KTAP v1 document to FILE (ok as recorded, not ok against the expectation or for the infrastructure, SKIP when inconclusive)'))
     .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text report for a reply on the list (72 columns, no local paths) to FILE; always kept as claims.txt in the run dir' });
 }
 
@@ -175,6 +177,13 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   await writeFile(join(runDir, 'claims.json'), json);
   if (a.markdown) await writeFile(a.markdown, markdown);
   if (a.text) await writeFile(a.text, text);
+  if (a.ktap) {
+    const entries = evaluations.map((e) => {
+      const c = claims.find((x) => x.id === e.id);
+      return { id: e.id, verdict: e.verdict, ...(e.unexpected !== undefined ? { unexpected: e.unexpected } : {}), reason: e.reason, ...(c ? { said: `${c.author}, ${c.date}: ${c.claim}` } : {}) };
+    });
+    await writeFile(a.ktap, claimsKtap(entries, invalid));
+  }
   const sink = jsonSink(a.json);
   await sink.write(json);
   progress.clearLive();

@@ -137,6 +137,11 @@ export function outOption(describe: string, group = 'Output:', defaultDescriptio
   return { type: 'string' as const, describe, group, defaultDescription };
 }
 
+/** --ktap FILE: kseries' own answer as a KTAP v1 document (report/ktap.ts), to nest under a kselftest runner or KernelCI. */
+export function ktapOption(describe = "kseries' own result as a KTAP v1 document to FILE, to nest under kselftest or KernelCI") {
+  return { type: 'string' as const, nargs: 1, describe, group: 'Output:' };
+}
+
 /** --json FILE or '-' (stdout): see jsonSink in output.ts. Under "Output:" in every command. */
 export function jsonOption(describe: string, group = 'Output:') {
   return { type: 'string' as const, nargs: 1, describe, group };

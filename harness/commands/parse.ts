@@ -1,19 +1,21 @@
 // kseries parse: re-read a saved console log offline with the same results and exit codes.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { exitCodeFor, parseConsole } from '../console/parse-console.ts';
 import { formatResultTable } from '../report/summary.ts';
 import { usageError } from '../util/errors.ts';
-import { jsonOption } from './options.ts';
+import { jsonOption, ktapOption } from './options.ts';
+import { resultsKtap } from '../report/ktap.ts';
 import { jsonSink, writeResults } from './output.ts';
 
-export const parseCommand: CommandModule<object, { log: string; json?: string }> = {
+export const parseCommand: CommandModule<object, { log: string; json?: string; ktap?: string }> = {
   command: 'parse <log>',
   describe: 'parse a saved console log (KTAP v1 or TAP 13) and report results and findings',
   builder: (y) =>
     y
       .positional('log', { type: 'string', demandOption: true, describe: "console log file ('-' for stdin)" })
-      .option('json', jsonOption("write results JSON to FILE ('-' for stdout)")),
+      .option('json', jsonOption("write results JSON to FILE ('-' for stdout)"))
+      .option('ktap', ktapOption()),
   handler: async (a) => {
     // yargs hands a lone '-' to a string positional as ''.
     const fromStdin = a.log === '-' || (a.log === '' && process.argv.slice(2).includes('-'));
@@ -29,6 +31,7 @@ export const parseCommand: CommandModule<object, { log: string; json?: string }>
     const out = jsonSink(a.json).screen;
     out.write(formatResultTable(result, { color: Boolean(out.isTTY) }).join('\n') + '\n');
     await writeResults(undefined, a.json, result, { source: fromStdin ? 'stdin' : a.log });
+    if (a.ktap) await writeFile(a.ktap, resultsKtap(result));
     process.exitCode = exitCode;
   },
 };

@@ -9,11 +9,12 @@ import { formatElapsed, formatResultTable } from '../report/summary.ts';
 import type { PipelineStages, RunRecord, Stage } from '../run/pipeline.ts';
 import { kernelsFor, runVariants, type KernelRun, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
+import { resultsKtap } from '../report/ktap.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, ktapOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { documentHeader } from '../report/documents.ts';
@@ -29,7 +30,8 @@ function builder(y: Argv) {
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
     .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
     .option('out', outOption('run directory'))
-    .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'));
+    .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'))
+    .option('ktap', ktapOption());
 }
 
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
@@ -113,6 +115,7 @@ export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): 
     out.write(`elapsed: ${formatElapsed(sumStages(outcome.runs.flatMap((r) => r.stages)))}\n`);
     out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
+    if (a.ktap) await writeFile(a.ktap, resultsKtap(outcome.merged));
     return outcome.exitCode;
   } catch (e) {
     // A stage killed by Ctrl-C fails too; the interrupt writes results.json then.
