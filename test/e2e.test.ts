@@ -5,10 +5,11 @@ import t from 'tap';
 import { parseConsole } from '../harness/console/parse-console.ts';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaErrors } from './fixtures/json/validate.ts';
+import { chromiumMissing, pixelsOf, readPng, screenshot } from './fixtures/html/screenshot.ts';
 
 const repo = join(import.meta.dirname, '..');
 const cacheArgs = process.env.KSERIES_CACHE ? ['--cache', process.env.KSERIES_CACHE] : [];
@@ -166,6 +167,28 @@ t.test('offline profile, series path: the demo series refuses compat rings; its 
   const base = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base', '--abi', 'compat,native64', '--out', await runDir(), '--json', '-']);
   t.equal(base.exitCode, 0);
   t.equal(JSON.parse(base.stdout).run.buildCacheHit, true, 'the base variant is the plain default-tree build');
+});
+
+t.test('a multi-variant run (both builds cached) as one HTML page, screenshotted in headless Chromium', async (t) => {
+  const out = await runDir();
+  const page = join(out, 'page.html');
+  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base,demo', '--abi', 'compat,native64', '--out', out, '--html', page]);
+  t.equal(r.exitCode, 1, 'demo fails io_uring_setup:compat');
+  const html = await readFile(page, 'utf8');
+  t.match(html, /<th>base<\/th><th>demo<\/th>/, 'a column per variant');
+  t.match(html, /<tr><td>io_uring_setup<\/td><td>compat<\/td><td class="PASS"[^>]*>PASS<\/td><td class="FAIL"[^>]*>FAIL<span class="mark">Δbase<\/span><\/td><\/tr>/);
+  const missing = chromiumMissing();
+  if (missing) {
+    t.comment(`no screenshot: ${missing}`);
+    return;
+  }
+  const artefacts = join(repo, 'runs', 'test-artefacts');
+  await mkdir(artefacts, { recursive: true });
+  const png = join(artefacts, 'e2e-multi-variant.png');
+  screenshot(page, png);
+  const img = readPng(png);
+  t.ok(pixelsOf(img, '#cdeccd') > 500 && pixelsOf(img, '#f6c6c6') > 100, 'PASS and FAIL cells drawn in their colours');
+  t.comment(`screenshot: ${png}`);
 });
 
 t.test('bisecting the demo series for compat io_uring_setup names the planted patch 3/5', async (t) => {

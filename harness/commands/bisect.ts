@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { changedCases, formatBisectResult, formatBisectText, formatRangeResult, prefixNamer, sideBySide, type BisectTextContext } from '../bisect/format.ts';
 import { publicCommand } from '../report/text.ts';
+import { bisectSection, htmlPage } from '../report/html.ts';
 import { publicTreeName } from '../kernel/tree.ts';
 import { homedir } from 'node:os';
 import { bisectRange } from '../bisect/git-bisect.ts';
@@ -23,7 +24,7 @@ import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
 import { archForAbi } from '../model/arch.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, outOption, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, htmlOption, jsonOption, outOption, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments, checkProbes } from './validate.ts';
@@ -35,6 +36,7 @@ function builder(y: Argv) {
     .option('repeat', countOption('repeat', 'observe each step K times; disagreeing steps are reported flaky', { default: 1, group: 'Bisect:' }))
     .option('out', outOption('run directory (one subdirectory per step)', 'Output:'))
     .option('json', jsonOption("write the result as JSON to FILE ('-' for stdout)", 'Output:'))
+    .option('html', htmlOption('one self-contained HTML page to FILE: the prefix line of the series, good, bad and skipped'))
     .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text result for a reply on the list (72 columns, no local paths) to FILE; always kept as bisect.txt in the run dir' });
 }
 
@@ -125,6 +127,10 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
   const lines = [...resultLines, ...sideBySide(result)];
   const s = list.series[0];
   const text = formatBisectText(resultLines, changedCases(result), textContext(s ? `"${s.title}" v${s.revision} (${list.patches.length} patches)` : list.describe));
+  if (a.html) {
+    const steps = result.steps.map((x) => ({ k: x.k, state: x.decided }));
+    await writeFile(a.html, htmlPage('kseries bisect', `${s ? `"${s.title}" v${s.revision}` : list.describe} · ${resultLines[0] ?? ''}`, [bisectSection(list.patches.length, steps, result.firstBad, prefixNamer(list))]));
+  }
   return finish({ ...result, patches: list.patches.map((p) => ({ index: p.index, title: p.title, messageId: p.message.messageId })) }, lines, exitFor(result.status), text);
 }
 

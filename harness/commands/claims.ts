@@ -9,7 +9,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { formatClaimsPlan, planClaims } from '../claims/claim-plan.ts';
 import { loadProbeCases, type ProbeCaseTable } from '../claims/probe-cases.ts';
-import { countVerdicts, formatEvaluation, formatMarkdownReport, formatVerdictTable, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
+import { countVerdicts, countWords, formatEvaluation, formatMarkdownReport, formatVerdictTable, rowLabel, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
 import { formatTextReport, publicCommand } from '../claims/report-text.ts';
 import { publicTreeName } from '../kernel/tree.ts';
 import { predicateRefs, probeBinary, readClaims, selectLoaded, type Claim, type LoadedClaims } from '../claims/spec.ts';
@@ -26,11 +26,13 @@ import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { kernelEntry } from './run.ts';
 import { sha256 } from '../util/hash.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, jsonOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, htmlOption, jsonOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
 import { claimsKtap } from '../report/ktap.ts';
+import { claimsSection, htmlPage, matrixSection } from '../report/html.ts';
+import { buildMatrix } from '../report/matrix.ts';
 import type { PatchApplyReport } from '../apply/apply-types.ts';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree, type SourceTree } from '../kernel/tree.ts';
@@ -44,6 +46,7 @@ function builder(y: Argv) {
     .option('out', outOption('run directory (one subdirectory per variant)', 'Output:'))
     .option('json', jsonOption("claims JSON to FILE ('-' for stdout); always kept as claims.json in the run dir", 'Output:'))
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' })
+    .option('html', htmlOption('one self-contained HTML page to FILE: the matrix of the variants run, the claims with their evidence'))
     .option('ktap', ktapOption('the verdicts as a KTAP v1 document to FILE (ok as recorded, not ok against the expectation or for the infrastructure, SKIP when inconclusive)'))
     .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text report for a reply on the list (72 columns, no local paths) to FILE; always kept as claims.txt in the run dir' });
 }
@@ -177,6 +180,18 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   await writeFile(join(runDir, 'claims.json'), json);
   if (a.markdown) await writeFile(a.markdown, markdown);
   if (a.text) await writeFile(a.text, text);
+  if (a.html) {
+    const booted = plan.variants.flatMap((v) => (results[v]?.result ? [{ variant: v, result: results[v]!.result! }] : []));
+    const matrix = buildMatrix(booted, booted.some((b) => b.variant === 'base') ? 'base' : undefined);
+    const html = evaluations.map((e) => {
+      const c = claims.find((x) => x.id === e.id);
+      return {
+        id: e.id, verdict: e.verdict, ...(e.unexpected ? { unexpected: true } : {}), who: c ? `${c.author}, ${c.date}` : '', claim: c?.claim ?? '', reason: e.reason,
+        evidence: e.evidence.map((r): [string, string, string] => [rowLabel(r), r.variant, `${r.status}${r.lines[0] ? ` ${r.lines[0]}` : ''}${r.reason ? ` (${r.reason})` : ''}`]),
+      };
+    });
+    await writeFile(a.html, htmlPage(`kseries claims: ${profile.name}`, `${context.treeName} · ${countWords(evaluations, invalid.length).join(', ')}`, [...(booted.length > 0 ? [matrixSection(matrix)] : []), claimsSection(html)]));
+  }
   if (a.ktap) {
     const entries = evaluations.map((e) => {
       const c = claims.find((x) => x.id === e.id);

@@ -142,6 +142,11 @@ export function ktapOption(describe = "kseries' own result as a KTAP v1 document
   return { type: 'string' as const, nargs: 1, describe, group: 'Output:' };
 }
 
+/** --html FILE: one self-contained page to look at (report/html.ts). */
+export function htmlOption(describe: string) {
+  return { type: 'string' as const, nargs: 1, describe, group: 'Output:' };
+}
+
 /** --json FILE or '-' (stdout): see jsonSink in output.ts. Under "Output:" in every command. */
 export function jsonOption(describe: string, group = 'Output:') {
   return { type: 'string' as const, nargs: 1, describe, group };

@@ -10,11 +10,12 @@ import type { PipelineStages, RunRecord, Stage } from '../run/pipeline.ts';
 import { kernelsFor, runVariants, type KernelRun, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { resultsKtap } from '../report/ktap.ts';
+import { htmlPage, matrixSection } from '../report/html.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, ktapOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, htmlOption, jsonOption, ktapOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { documentHeader } from '../report/documents.ts';
@@ -31,7 +32,8 @@ function builder(y: Argv) {
     .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
     .option('out', outOption('run directory'))
     .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'))
-    .option('ktap', ktapOption());
+    .option('ktap', ktapOption())
+    .option('html', htmlOption('one self-contained HTML page to FILE: the probe × ABI × variant matrix, cells coloured by status'));
 }
 
 type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
@@ -116,6 +118,7 @@ export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): 
     out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
     if (a.ktap) await writeFile(a.ktap, resultsKtap(outcome.merged));
+    if (a.html) await writeFile(a.html, htmlPage('kseries run', `${outcome.runs.length} kernel(s): ${[...new Set(outcome.runs.map((r) => r.variant))].join(', ')} · exit ${outcome.exitCode}`, [matrixSection(outcome.matrix)]));
     return outcome.exitCode;
   } catch (e) {
     // A stage killed by Ctrl-C fails too; the interrupt writes results.json then.
