@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaErrors } from './fixtures/json/validate.ts';
+import { kcidbErrors } from './fixtures/kcidb/validate.ts';
 import { chromiumMissing, pixelsOf, readPng, screenshot } from './fixtures/html/screenshot.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -169,11 +170,16 @@ t.test('offline profile, series path: the demo series refuses compat rings; its 
   t.equal(JSON.parse(base.stdout).run.buildCacheHit, true, 'the base variant is the plain default-tree build');
 });
 
-t.test('a multi-variant run (both builds cached) as one HTML page, screenshotted in headless Chromium', async (t) => {
+t.test('a multi-variant run (both builds cached) as KCIDB and as one HTML page, screenshotted in headless Chromium', async (t) => {
   const out = await runDir();
   const page = join(out, 'page.html');
-  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base,demo', '--abi', 'compat,native64', '--out', out, '--html', page]);
+  const kcidb = join(out, 'kcidb.json');
+  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base,demo', '--abi', 'compat,native64', '--out', out, '--html', page, '--kcidb', kcidb]);
   t.equal(r.exitCode, 1, 'demo fails io_uring_setup:compat');
+  const doc = JSON.parse(await readFile(kcidb, 'utf8')) as { checkouts: { patchset_hash: string }[]; tests: { path: string; status: string }[] };
+  t.same(kcidbErrors(doc), [], 'the KCIDB document of a real run validates against kcidb-io\'s schema');
+  t.equal(doc.checkouts.length, 2, 'one checkout per source state');
+  t.ok(doc.tests.some((x) => x.path === 'kseries.io_uring_setup.compat.setup_default' && x.status === 'FAIL'));
   const html = await readFile(page, 'utf8');
   t.match(html, /<th>base<\/th><th>demo<\/th>/, 'a column per variant');
   t.match(html, /<tr><td>io_uring_setup<\/td><td>compat<\/td><td class="PASS"[^>]*>PASS<\/td><td class="FAIL"[^>]*>FAIL<span class="mark">Δbase<\/span><\/td><\/tr>/);

@@ -1,5 +1,5 @@
 // kseries run: build the kernel, boot it with the probes, report KTAP results.
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { listProbes } from '../image/guest.ts';
@@ -11,6 +11,8 @@ import { kernelsFor, runVariants, type KernelRun, type VariantsRunOptions, type 
 import { formatMatrix } from '../report/matrix.ts';
 import { resultsKtap } from '../report/ktap.ts';
 import { htmlPage, matrixSection } from '../report/html.ts';
+import { kcidbDocument, type KcidbRun } from '../report/kcidb.ts';
+import { sha256File } from '../util/hash.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
@@ -33,6 +35,7 @@ function builder(y: Argv) {
     .option('out', outOption('run directory'))
     .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'))
     .option('ktap', ktapOption())
+    .option('kcidb', { type: 'string', nargs: 1, group: 'Output:', describe: "the run as KernelCI's KCIDB v5.3 JSON to FILE: checkouts, builds, and tests with dotted paths" })
     .option('html', htmlOption('one self-contained HTML page to FILE: the probe × ABI × variant matrix, cells coloured by status'));
 }
 
@@ -83,6 +86,21 @@ async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'run
 export type RunJson = { command: string; runDir: string } & (Partial<RunRecord> & { kernels?: (Pick<KernelRun, 'variant' | 'arch' | 'exitCode'> & RunRecord)[] });
 
 /** One kernel of several in results.json: variant, arch and exit code, then its record (a variant's record names it <label>/<name>). */
+/** What KCIDB needs of one kernel's run, the patch files hashed. */
+async function kcidbRun(r: KernelRun): Promise<KcidbRun> {
+  const dir = join(r.runDir, 'patches');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.patch')).sort();
+  const patches = await Promise.all(names.map(async (n) => ({ path: join(dir, n), sha256: await sha256File(join(dir, n)) })));
+  const rec = r.record;
+  const first = rec.applied?.[0]?.messageId;
+  const build = rec.stages.find((s) => s.name === 'build');
+  return {
+    variant: r.variant, arch: r.arch, result: r.result, sourceIdentity: rec.sourceIdentity ?? rec.treeIdentity, buildKey: rec.buildKey, compiler: rec.compiler, tree: rec.tree,
+    ...(rec.baseCommit ? { baseCommit: rec.baseCommit } : {}), patches, ...(first && !first.endsWith('@kseries.invalid') ? { messageId: first } : {}),
+    ...(build && !rec.buildCacheHit ? { buildSeconds: build.ms / 1000 } : {}), accel: rec.accel,
+  };
+}
+
 export function kernelEntry(r: KernelRun): NonNullable<RunJson['kernels']>[number] {
   const { arch, ...record } = r.record;
   return { variant: r.variant, arch, exitCode: r.exitCode, ...record };
@@ -118,6 +136,7 @@ export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): 
     out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
     if (a.ktap) await writeFile(a.ktap, resultsKtap(outcome.merged));
+    if (a.kcidb) await writeFile(a.kcidb, jsonText(kcidbDocument(await Promise.all(outcome.runs.map(kcidbRun)))));
     if (a.html) await writeFile(a.html, htmlPage('kseries run', `${outcome.runs.length} kernel(s): ${[...new Set(outcome.runs.map((r) => r.variant))].join(', ')} · exit ${outcome.exitCode}`, [matrixSection(outcome.matrix)]));
     return outcome.exitCode;
   } catch (e) {
