@@ -30,3 +30,18 @@ t.test('without a TTY live updates are plain lines, throttled', async (t) => {
   t.equal(out, '[12:00:00] build: a\n[12:00:25] build: c\n');
   t.notMatch(out, /\x1b/);
 });
+
+t.test('BootCounter counts the top-level results of a console as it arrives, in any chunks', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { BootCounter } = await import('../harness/run/progress.ts');
+  const text = readFileSync(join(import.meta.dirname, 'fixtures/console/all-pass.log'), 'latin1');
+  for (const size of [1, 7, 100, text.length]) {
+    const c = new BootCounter();
+    for (let i = 0; i < text.length; i += size) c.feed(text.slice(i, i + size));
+    t.same([c.planned, c.done], [6, 6], `chunks of ${size}`);
+  }
+  const half = new BootCounter();
+  half.feed(text.slice(0, text.indexOf('ok 1 readv_writev:compat') + 30));
+  t.equal(half.describe(4100, (ms) => `${(ms / 1000).toFixed(1)}s`), '1/6 probes reported, 4.1s', 'the escape codes glued to KTAP version do not hide the plan');
+});

@@ -18,7 +18,7 @@ import type { ConsoleResult } from '../model/results.ts';
 import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
 import { bootKernel, qemuArgv } from '../qemu/runner.ts';
 import { runCommand } from '../util/proc.ts';
-import { Progress } from './progress.ts';
+import { Progress, BootCounter } from './progress.ts';
 import { formatDuration } from '../util/duration.ts';
 import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeBuildArtefacts, writeImageArtefacts, writeReproducer } from './rundir.ts';
 
@@ -226,9 +226,16 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   });
   progress.stage('boot', `${accel.accel.toUpperCase()} (${accel.reason})`);
   const longest = Math.max(o.probeTimeoutSec, o.execs.length > 0 ? o.execTimeoutSec : 0);
+  const counter = new BootCounter();
+  const bootT0 = Date.now();
   const boot = await timed('boot', () =>
     run.bootKernel({
       ...bootReq,
+      // The live line on a TTY: how many probes have reported so far.
+      onData: (chunk) => {
+        counter.feed(chunk.toString('latin1'));
+        progress.live('boot', counter.describe(Date.now() - bootT0, formatDuration));
+      },
       consolePath: join(o.runDir, 'console.log'),
       // The init reports after each entry, so silence longer than the longest entry's timeout is a hang.
       silenceMs: (longest + 60) * 1000,

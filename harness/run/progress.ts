@@ -54,3 +54,29 @@ export class Progress {
     }
   }
 }
+
+/**
+ * Counts a guest's top-level KTAP results as its console arrives, for the live boot line:
+ * "boot: 3/12 probes, 4.1s". Only for display: the console stage parses the log itself.
+ */
+export class BootCounter {
+  private rest = '';
+  planned: number | undefined;
+  done = 0;
+
+  feed(chunk: string): void {
+    const lines = (this.rest + chunk).split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const raw of lines) {
+      // Escape codes glued to the first line go; indentation stays (nested results are not counted).
+      const l = raw.replace(/\r$/, '').replace(/^(?:\x1b\[[0-9;=?]*[A-Za-z])+/, '');
+      const plan = /^1\.\.(\d+)\s*$/.exec(l);
+      if (plan && this.planned === undefined) this.planned = Number(plan[1]);
+      else if (/^(?:not )?ok \d+ /.test(l)) this.done++;
+    }
+  }
+
+  describe(ms: number, formatDuration: (ms: number) => string): string {
+    return `${this.done}${this.planned !== undefined ? `/${this.planned}` : ''} probe${this.planned === 1 ? '' : 's'} reported, ${formatDuration(ms)}`;
+  }
+}
