@@ -73,3 +73,14 @@ t.test('no mail on stdin: a one-line error, exit 2 and nothing on stdout (b4 sho
   t.equal(r.stdout, '');
   t.match(r.stderr, /kseries: error: kseries check reads one mail on stdin/);
 });
+
+t.test('--format patchwork: the same results as Patchwork checks', async (t) => {
+  const r = await check(await mailWith('20240101090000.1000-3-author@example.org'), await toyTree(), ['--format', 'patchwork']);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.same(JSON.parse(r.stdout), [
+    { state: 'success', context: 'kseries-apply', description: '2 patches applied with git am' },
+    { state: 'fail', context: 'kseries-run', description: `\`${RUN}\` failed on the series up to this patch` },
+  ]);
+  const kept = JSON.parse(await readFile(join(r.out, 'check.json'), 'utf8')) as { tool: string }[];
+  t.same(kept.map((x) => x.tool), ['kseries/apply', 'kseries/run'], 'check.json keeps the b4 form');
+});

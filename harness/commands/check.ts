@@ -44,10 +44,17 @@ function builder(y: Argv) {
     .option('base', { type: 'string', group: 'Series:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
     .option('run', { type: 'string', demandOption: true, group: 'Check:', describe: 'run CMD in the applied tree: exit 0 pass, 1 fail, 125 warn (could not test)' })
     .option('tool', { type: 'string', default: 'kseries', group: 'Check:', describe: "the name b4 shows (the results are '<tool>/apply' and '<tool>/run')" })
+    .option('format', { choices: ['b4', 'patchwork'] as const, default: 'b4' as const, group: 'Check:', describe: "b4's JSON array, or Patchwork checks ({state, context, description}) from the same results" })
     .option('out', outOption('run directory: the mail, the results as check.json'));
 }
 
 type CheckArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
+
+/** Patchwork's checks API: success/warning/fail, a context per tool (letters, digits, - only). */
+export function patchworkChecks(results: readonly CheckResult[]): { state: 'success' | 'warning' | 'fail'; context: string; description: string }[] {
+  const state = { pass: 'success', warn: 'warning', fail: 'fail' } as const;
+  return results.map((r) => ({ state: state[r.status], context: r.tool.replace(/[^A-Za-z0-9-]+/g, '-'), description: r.summary.length > 255 ? `${r.summary.slice(0, 252)}...` : r.summary }));
+}
 
 /** How the patches went in, as one result: pass when every one went in by git am, warn for -3 or fuzz. */
 export function applyResult(tool: string, reports: readonly PatchApplyReport[]): CheckResult {
@@ -107,9 +114,8 @@ async function checkHandler(a: CheckArgs): Promise<number> {
     if (!(e instanceof KseriesError) || e.exitCode !== ExitCode.USAGE || !/does not apply|refused|changes nothing/.test(e.message)) throw e;
     results.push({ tool: `${a.tool}/apply`, status: 'fail', summary: e.message, ...(e.detail ? { details: e.detail } : {}) });
   }
-  const json = jsonText(results);
-  await writeFile(join(runDir, 'check.json'), json);
-  process.stdout.write(json);
+  await writeFile(join(runDir, 'check.json'), jsonText(results));
+  process.stdout.write(jsonText(a.format === 'patchwork' ? patchworkChecks(results) : results));
   progress.stage('check', `${results.map((r) => `${r.tool} ${r.status}`).join(', ')} · ${runDir}`);
   return ExitCode.OK;
 }
