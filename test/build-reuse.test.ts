@@ -3,8 +3,7 @@
 // file, in a git repo whose commits are the source states.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheStore } from '../harness/cache/store.ts';
 import { buildKernel } from '../harness/kernel/build.ts';
@@ -13,15 +12,10 @@ import { buildFamily, configInputsHash, findSeed, gitTreeOf, pickNearest, treeDi
 import type { SourceTree } from '../harness/kernel/tree.ts';
 import { X86_64 } from '../harness/model/arch.ts';
 import { runCommand } from '../harness/util/proc.ts';
+import { GIT_ENV, tempDirs } from './fixtures/build/temp.ts';
 
-const ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' };
-const dirs: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), `kseries-reuse-${p}-`));
-  dirs.push(d);
-  return d;
-};
-t.teardown(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+const ENV = GIT_ENV;
+const tmp = tempDirs('reuse');
 
 // Recipes print kbuild-style lines, so the object counter counts them.
 const MAKEFILE = `

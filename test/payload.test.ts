@@ -4,23 +4,17 @@
 // left by ccache's depend mode makes a later build get an older piggy.o.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheStore } from '../harness/cache/store.ts';
 import { buildKernel, makePlan } from '../harness/kernel/build.ts';
 import { incbinTarget, payloadMismatch, payloadObject } from '../harness/kernel/payload.ts';
 import type { SourceTree } from '../harness/kernel/tree.ts';
 import { X86_64 } from '../harness/model/arch.ts';
+import { GIT_ENV, tempDirs } from './fixtures/build/temp.ts';
 
-const ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1' };
-const dirs: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), `kseries-payload-${p}-`));
-  dirs.push(d);
-  return d;
-};
-t.teardown(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+const ENV = GIT_ENV;
+const tmp = tempDirs('payload');
 
 const P = 'arch/x86/boot/compressed';
 const PIGGY_S = `.section ".rodata..compressed","a",@progbits\n.globl input_data\ninput_data:\n.incbin "${P}/vmlinux.bin.xz"\n`;

@@ -7,11 +7,11 @@ import { formatApplyReport } from '../report/apply-report.ts';
 import { Progress } from '../run/progress.ts';
 import { formatSeriesSummary } from '../apply/series-summary.ts';
 import { usageError } from '../util/errors.ts';
-import { withVariantCheckout } from '../variant/checkout.ts';
 import { jsonOption, seriesOptions, treeOptions } from './options.ts';
 import { jsonSink, jsonText } from './output.ts';
 import { profileFrom, treeFor, type SeriesArgs } from './series-args.ts';
-import { variantPlanFrom } from '../variant/plan.ts';
+import { variantPlanFrom, withPlanCheckout } from '../variant/plan.ts';
+import type { PatchList } from '../variant/patches.ts';
 
 type ApplyArgs = SeriesArgs & { messageId?: string; json?: string };
 
@@ -30,27 +30,21 @@ export const applyCommand: CommandModule<object, ApplyArgs> = {
     if (!plan) throw usageError('nothing to apply: give a Message-ID, --profile with --variant, --patches or --range');
     const store = new CacheStore(a.cache);
     const tree = await resolveTree(treeFor(args, profile), { store, log: (m) => progress.stage('tree', m) });
-    const { list, base } = await plan.patches(tree);
     const sink = jsonSink(a.json);
     const out = sink.screen;
-    for (const s of list.series) out.write(formatSeriesSummary(s).join('\n') + '\n');
-    for (const n of list.notes ?? []) out.write(`${n}\n`);
-    const result = await withVariantCheckout(
-      {
-        tree,
-        ...(base ?? plan.base ? { base: (base ?? plan.base)! } : {}),
-        label: plan.label,
-        variant: plan.name,
-        patches: list.patches,
-        allowMisplaced: plan.allowMisplaced,
-        store,
-        log: (m) => progress.stage('apply', m),
+    let list: PatchList | undefined;
+    const result = await withPlanCheckout(tree, plan, {
+      store,
+      log: (m) => progress.stage('apply', m),
+      onList: (l) => {
+        list = l;
+        for (const s of l.series) out.write(formatSeriesSummary(s).join('\n') + '\n');
+        for (const n of l.notes ?? []) out.write(`${n}\n`);
       },
-      async (co) => co,
-    );
+    }, async (co) => co);
     out.write(`applied ${result.reports.length} patch(es) onto ${result.baseCommit.slice(0, 12)}:\n`);
     out.write(formatApplyReport(result.reports).map((l) => `  ${l}`).join('\n') + '\n');
     out.write(`branch ${result.branch} (${result.head.slice(0, 12)}) in ${result.repoDir}\nworktree ${result.tree.srcDir}\n`);
-    await sink.write(jsonText({ branch: result.branch, repo: result.repoDir, base: result.baseCommit, head: result.head, series: list.series.map((s) => ({ revision: s.revision, title: s.title, cover: s.cover?.messageId, total: s.total })), patches: result.reports }));
+    await sink.write(jsonText({ branch: result.branch, repo: result.repoDir, base: result.baseCommit, head: result.head, series: list!.series.map((s) => ({ revision: s.revision, title: s.title, cover: s.cover?.messageId, total: s.total })), patches: result.reports }));
   },
 };

@@ -21,8 +21,7 @@ import { formatApplyReport } from '../report/apply-report.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { withVariantCheckout } from '../variant/checkout.ts';
-import { variantPlanFrom } from '../variant/plan.ts';
+import { variantPlanFrom, withPlanCheckout } from '../variant/plan.ts';
 import { exitCodeCommand, outOption, repeatable, treeOptions } from './options.ts';
 import { jsonText } from './output.ts';
 import { treeFor } from './series-args.ts';
@@ -93,12 +92,12 @@ async function checkHandler(a: CheckArgs): Promise<number> {
   if (!plan) throw usageError('internal: no plan for the mail');
   const store = new CacheStore(a.cache);
   const tree = await resolveTree(treeFor({ ...a, allowMisplaced: false }), { store, log: (m) => progress.stage('tree', m) });
-  const { list, base } = await plan.patches(tree);
-  progress.stage('check', `<${mail.messageId}>: ${list.patches.length} patch(es) from ${list.describe}`);
   const results: CheckResult[] = [];
   try {
-    await withVariantCheckout(
-      { tree, ...(base ?? plan.base ? { base: (base ?? plan.base)! } : {}), label: plan.label, variant: 'check', patches: list.patches, allowMisplaced: false, store, log: (m) => progress.stage('apply', m) },
+    await withPlanCheckout(
+      tree,
+      plan,
+      { store, variant: 'check', log: (m) => progress.stage('apply', m), onList: (list) => progress.stage('check', `<${mail.messageId}>: ${list.patches.length} patch(es) from ${list.describe}`) },
       async (co) => {
         results.push(applyResult(a.tool, co.reports));
         const v = await commandJudge(a.run, co.tree.srcDir)(co.head);

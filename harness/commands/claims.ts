@@ -28,7 +28,7 @@ import { kernelEntry } from './run.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, htmlOption, jsonOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
-import { variantPlanFrom } from '../variant/plan.ts';
+import { variantPlanFrom, withPlanCheckout, type VariantPlan } from '../variant/plan.ts';
 import { checkFragments } from './validate.ts';
 import { claimsKtap } from '../report/ktap.ts';
 import { claimsSection, htmlPage, matrixSection } from '../report/html.ts';
@@ -36,7 +36,6 @@ import { buildMatrix } from '../report/matrix.ts';
 import type { PatchApplyReport } from '../apply/apply-types.ts';
 import { CacheStore } from '../cache/store.ts';
 import { resolveTree, type SourceTree } from '../kernel/tree.ts';
-import { withVariantCheckout } from '../variant/checkout.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y)), { profile: false }))
@@ -210,21 +209,8 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
 }
 
 /** Apply a variant's patches in the tree's worktree and say how each went in; no build. */
-async function applyOnly(tree: SourceTree, plan: NonNullable<ReturnType<typeof variantPlanFrom>>, cache: string, progress: Progress): Promise<PatchApplyReport[]> {
-  const { list, base } = await plan.patches(tree);
-  return withVariantCheckout(
-    {
-      tree,
-      ...(base ?? plan.base ? { base: (base ?? plan.base)! } : {}),
-      label: plan.label,
-      variant: plan.name,
-      patches: list.patches,
-      allowMisplaced: plan.allowMisplaced,
-      store: new CacheStore(cache),
-      log: (m) => progress.stage('apply', m),
-    },
-    async (co) => co.reports,
-  );
+function applyOnly(tree: SourceTree, plan: VariantPlan, cache: string, progress: Progress): Promise<PatchApplyReport[]> {
+  return withPlanCheckout(tree, plan, { store: new CacheStore(cache), log: (m) => progress.stage('apply', m) }, async (co) => co.reports);
 }
 
 /** Environment and provenance for the report, from the runs' metadata. */

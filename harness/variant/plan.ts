@@ -5,6 +5,7 @@ import { CacheStore } from '../cache/store.ts';
 import type { SourceTree } from '../kernel/tree.ts';
 import { findVariant, type Profile } from '../profile/profile.ts';
 import { usageError } from '../util/errors.ts';
+import { withVariantCheckout, type VariantCheckout } from './checkout.ts';
 import { directoryPatches, messageIdPatches, pickPatches, rangePatches, seriesBase, variantPatches, type PatchList, type SeriesInputs } from './patches.ts';
 
 export interface VariantPlan {
@@ -93,4 +94,24 @@ export function variantPlanFrom(a: SeriesChoice, profile?: Profile): VariantPlan
   }
   if (profile && !a.variant) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
   return undefined;
+}
+
+export interface PlanCheckoutOptions {
+  store: CacheStore;
+  log?: (msg: string) => void;
+  /** The branch's variant name, when it is not the plan's (kseries/<label>/<variant>). */
+  variant?: string;
+  /** Called with the patch list once it is known, before anything is applied. */
+  onList?: (list: PatchList) => void;
+}
+
+/** Resolve a plan's patches on `tree`, apply them in the tree's worktree and run `fn` there. */
+export async function withPlanCheckout<T>(tree: SourceTree, plan: VariantPlan, o: PlanCheckoutOptions, fn: (co: VariantCheckout, list: PatchList) => Promise<T>): Promise<T> {
+  const { list, base } = await plan.patches(tree);
+  o.onList?.(list);
+  const from = base ?? plan.base;
+  return withVariantCheckout(
+    { tree, ...(from ? { base: from } : {}), label: plan.label, variant: o.variant ?? plan.name, patches: list.patches, allowMisplaced: plan.allowMisplaced, store: o.store, ...(o.log ? { log: o.log } : {}) },
+    (co) => fn(co, list),
+  );
 }
