@@ -12,39 +12,20 @@ import { buildFamily, configInputsHash, findSeed, gitTreeOf, pickNearest, treeDi
 import type { SourceTree } from '../harness/kernel/tree.ts';
 import { X86_64 } from '../harness/model/arch.ts';
 import { runCommand } from '../harness/util/proc.ts';
-import { GIT_ENV, tempDirs } from './fixtures/build/temp.ts';
+import { tempDirs, toyKernelRepo } from './fixtures/build/temp.ts';
 
-const ENV = GIT_ENV;
 const tmp = tempDirs('reuse');
 
 // Recipes print kbuild-style lines, so the object counter counts them.
-const MAKEFILE = `
-O ?= .
-SRC := $(CURDIR)
-objs := $(patsubst %.c,$(O)/%.o,$(notdir $(wildcard $(SRC)/*.c)))
-.PHONY: tinyconfig olddefconfig bzImage
-tinyconfig:
-\t@cat $(SRC)/tiny.config > $(O)/.config
-olddefconfig:
-\t@true
-bzImage: $(O)/arch/x86/boot/bzImage
+const RULES = `objs := $(patsubst %.c,$(O)/%.o,$(notdir $(wildcard $(SRC)/*.c)))
 $(O)/%.o: $(SRC)/%.c
 \t@echo "  CC      $*.o"; cp $< $@
 $(O)/arch/x86/boot/bzImage: $(objs)
 \t@mkdir -p $(dir $@); cat $^ > $@; echo "  LD      vmlinux"
-`.replace(/^\t/gm, '\t');
+`;
 
 function toyTree() {
-  const dir = tmp('src');
-  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env: ENV, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  writeFileSync(join(dir, 'Makefile'), MAKEFILE);
-  writeFileSync(join(dir, 'tiny.config'), 'CONFIG_TINY=y\n');
-  writeFileSync(join(dir, 'Kconfig'), 'config TINY\n\tbool "tiny"\n');
-  for (const f of ['a', 'b', 'c']) writeFileSync(join(dir, `${f}.c`), `${f}1\n`);
-  git('add', '-A');
-  git('commit', '-qm', 'base');
-  const state = (): SourceTree => ({ srcDir: dir, identity: `git-tree:${git('rev-parse', 'HEAD^{tree}')}`, describe: 'toy', version: '0.0.0', isGit: true });
+  const { dir, git, state } = toyKernelRepo(tmp('src'), RULES, { 'a.c': 'a1\n', 'b.c': 'b1\n', 'c.c': 'c1\n' });
   const commit = (file: string, text: string) => {
     writeFileSync(join(dir, file), text);
     git('commit', '-qam', `change ${file}`);

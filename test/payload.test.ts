@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { CacheStore } from '../harness/cache/store.ts';
 import { buildKernel, makePlan } from '../harness/kernel/build.ts';
 import { incbinTarget, payloadMismatch, payloadObject } from '../harness/kernel/payload.ts';
-import type { SourceTree } from '../harness/kernel/tree.ts';
 import { X86_64 } from '../harness/model/arch.ts';
-import { GIT_ENV, tempDirs } from './fixtures/build/temp.ts';
+import { tempDirs, toyKernelRepo } from './fixtures/build/temp.ts';
 
-const ENV = GIT_ENV;
 const tmp = tempDirs('payload');
 
 const P = 'arch/x86/boot/compressed';
@@ -45,16 +43,7 @@ t.test('payloadMismatch: held, not held, and nothing to check', async (t) => {
 });
 
 // A toy kernel: kernel.c is "vmlinux"; the image is piggy.o's payload section, as in a bzImage.
-const MAKEFILE = `
-O ?= .
-SRC := $(CURDIR)
-P := ${P}
-.PHONY: tinyconfig olddefconfig bzImage
-tinyconfig:
-\t@cat $(SRC)/tiny.config > $(O)/.config
-olddefconfig:
-\t@true
-bzImage: $(O)/arch/x86/boot/bzImage
+const RULES = `P := ${P}
 $(O)/$(P)/vmlinux.bin.xz: $(SRC)/kernel.c
 \t@mkdir -p $(dir $@); cp $< $@; echo "  XZKERN  $(P)/vmlinux.bin.xz"
 $(O)/$(P)/piggy.S: $(O)/$(P)/vmlinux.bin.xz
@@ -65,20 +54,7 @@ $(O)/arch/x86/boot/bzImage: $(O)/$(P)/piggy.o
 \t@objcopy -O binary -j .rodata..compressed $< $@; echo "  BUILD   arch/x86/boot/bzImage"
 `;
 
-function toyTree(kernel: string) {
-  const dir = tmp('src');
-  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env: ENV, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  writeFileSync(join(dir, 'Makefile'), MAKEFILE);
-  writeFileSync(join(dir, 'tiny.config'), 'CONFIG_TINY=y\n');
-  writeFileSync(join(dir, 'Kconfig'), 'config TINY\n\tbool "tiny"\n');
-  writeFileSync(join(dir, 'piggy.S.in'), PIGGY_S);
-  writeFileSync(join(dir, 'kernel.c'), kernel);
-  git('add', '-A');
-  git('commit', '-qm', 'base');
-  const state = (): SourceTree => ({ srcDir: dir, identity: `git-tree:${git('rev-parse', 'HEAD^{tree}')}`, describe: 'toy', version: '0.0.0', isGit: true });
-  return { dir, state };
-}
+const toyTree = (kernel: string) => toyKernelRepo(tmp('src'), RULES, { 'piggy.S.in': PIGGY_S, 'kernel.c': kernel });
 
 const hasCcache = (() => {
   try {
