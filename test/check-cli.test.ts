@@ -84,3 +84,17 @@ t.test('--format patchwork: the same results as Patchwork checks', async (t) => 
   const kept = JSON.parse(await readFile(join(r.out, 'check.json'), 'utf8')) as { tool: string }[];
   t.same(kept.map((x) => x.tool), ['kseries/apply', 'kseries/run'], 'check.json keeps the b4 form');
 });
+
+t.test('--run or --probe, exactly one: a usage error before anything is applied', async (t) => {
+  const mail = await mailWith('20240101090000.1000-2-author@example.org');
+  const out = await mkdtemp(join(tmpdir(), 'kseries-check-out-'));
+  const neither = await execa('node', [join(repo, 'bin/kseries.js'), 'check', '--tree', await toyTree(), '--cache', join(out, 'cache'), '--out', out, '--no-lore'], { input: mail, reject: false });
+  t.equal(neither.exitCode, 2);
+  t.match(neither.stderr, /give --run CMD or --probe NAME\[:ABI\]/);
+  t.equal(neither.stdout, '');
+  const both = await check(mail, await toyTree(), ['--probe', 'io_uring_setup:compat']);
+  t.equal(both.exitCode, 2);
+  const bad = await execa('node', [join(repo, 'bin/kseries.js'), 'check', '--tree', await toyTree(), '--cache', join(out, 'cache'), '--out', out, '--no-lore', '--mbox', mboxPath, '--probe', 'no_such_probe'], { input: mail, reject: false });
+  t.equal(bad.exitCode, 2);
+  t.match(bad.stderr, /no_such_probe/);
+});

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaErrors } from './fixtures/json/validate.ts';
+import { splitMbox } from '../harness/mail/mbox.ts';
 import { kcidbErrors } from './fixtures/kcidb/validate.ts';
 import { chromiumMissing, pixelsOf, readPng, screenshot } from './fixtures/html/screenshot.ts';
 
@@ -195,6 +196,19 @@ t.test('a multi-variant run (both builds cached) as KCIDB and as one HTML page, 
   const img = readPng(png);
   t.ok(pixelsOf(img, '#cdeccd') > 500 && pixelsOf(img, '#f6c6c6') > 100, 'PASS and FAIL cells drawn in their colours');
   t.comment(`screenshot: ${png}`);
+});
+
+t.test('kseries check as b4 runs it: patch 3/5 of the demo series on stdin, the probe built and booted, JSON out', async (t) => {
+  const mbox = join(repo, 'patches/compat-sqpoll-6.1/series/refuse-compat-demo.mbox');
+  const mails = splitMbox(await readFile(mbox));
+  const third = mails.find((m) => m.toString('latin1').includes('Subject: [PATCH 3/5]'))!;
+  const out = await runDir();
+  const r = await execa('node', [join(repo, 'bin/kseries.js'), 'check', ...cacheArgs, '--out', out, '--no-lore', '--mbox', mbox, '--probe', 'io_uring_setup:compat', '--probe', 'io_uring_setup:native64'], { input: third, reject: false, env: { FORCE_COLOR: '0' } });
+  t.equal(r.exitCode, 0, r.stderr);
+  const results = JSON.parse(r.stdout) as { tool: string; status: string; summary: string }[];
+  t.same(results.map((x) => `${x.tool} ${x.status}`), ['kseries/apply pass', 'kseries/io_uring_setup:compat fail', 'kseries/io_uring_setup:native64 pass']);
+  t.equal(results[0]!.summary, '3 patches applied with git am', 'the series up to the patch b4 gave');
+  t.match(results[1]!.summary, /^FAIL\b.*setup_default FAIL/);
 });
 
 t.test('bisecting the demo series for compat io_uring_setup names the planted patch 3/5', async (t) => {

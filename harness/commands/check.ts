@@ -16,13 +16,17 @@ import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
 import { parseMessage } from '../mail/mbox.ts';
 import { parseSubject } from '../mail/subject.ts';
-import { ExitCode } from '../model/results.ts';
+import { decidingLines, ExitCode, type ProbeCase } from '../model/results.ts';
 import { formatApplyReport } from '../report/apply-report.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
-import { variantPlanFrom, withPlanCheckout } from '../variant/plan.ts';
-import { exitCodeCommand, outOption, repeatable, treeOptions } from './options.ts';
+import { variantPlanFrom, withPlanCheckout, type VariantPlan } from '../variant/plan.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, outOption, repeatable, treeOptions } from './options.ts';
+import { checkFragments, checkProbes } from './validate.ts';
+import { parseProbeSpec } from '../bisect/kernel-tester.ts';
+import { archForAbi } from '../model/arch.ts';
+import { runVariants } from '../run/variants-run.ts';
 import { jsonText } from './output.ts';
 import { treeFor } from './series-args.ts';
 
@@ -35,13 +39,14 @@ export interface CheckResult {
 }
 
 function builder(y: Argv) {
-  return treeOptions(y)
+  return bootOptions(configOptions(treeOptions(y)))
     .option('mbox', repeatable('look up the thread in this mbox (.gz ok) as well', 'Series:'))
     .option('maildir', repeatable('look up the thread in this maildir as well', 'Series:'))
     .option('inbox', repeatable('look up the thread in this public-inbox git archive as well', 'Series:'))
     .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch the thread from lore.kernel.org when no source has it (--no-lore to forbid)' })
     .option('base', { type: 'string', group: 'Series:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
-    .option('run', { type: 'string', demandOption: true, group: 'Check:', describe: 'run CMD in the applied tree: exit 0 pass, 1 fail, 125 warn (could not test)' })
+    .option('run', { type: 'string', group: 'Check:', describe: 'run CMD in the applied tree: exit 0 pass, 1 fail, 125 warn (could not test)' })
+    .option('probe', repeatable("build and boot the applied tree and run this probe, NAME[:ABI] (ABI default compat): a result per probe, fail unless it PASSes (warn on SKIP)", 'Check:'))
     .option('tool', { type: 'string', default: 'kseries', group: 'Check:', describe: "the name b4 shows (the results are '<tool>/apply' and '<tool>/run')" })
     .option('format', { choices: ['b4', 'patchwork'] as const, default: 'b4' as const, group: 'Check:', describe: "b4's JSON array, or Patchwork checks ({state, context, description}) from the same results" })
     .option('out', outOption('run directory: the mail, the results as check.json'));
@@ -65,6 +70,45 @@ export function applyResult(tool: string, reports: readonly PatchApplyReport[]):
     : { tool: `${tool}/apply`, status: 'warn', summary: `${n} applied; ${rough.map((r) => `${r.index}/${r.total} needed ${r.method === 'am-3way' ? 'git am -3' : 'fuzz'}`).join(', ')}`, details };
 }
 
+/** Build and boot the series up to the patch, and say for each probe whether it passed. */
+async function probeResults(a: CheckArgs, probes: { probe: string; abi: string }[], plan: VariantPlan, runDir: string, progress: Progress): Promise<CheckResult[]> {
+  const out = await runVariants(
+    {
+      tree: treeFor({ ...a, allowMisplaced: false }),
+      baseFragmentsDir: BASE_FRAGMENTS_DIR,
+      extraFragments: a.fragment,
+      ...buildAndBootFrom(a),
+      runDir,
+      probes: [...new Set(probes.map((p) => p.probe))],
+      unprivileged: [],
+      variants: [{ name: 'check', plan }],
+      abis: [...new Set(probes.map((p) => p.abi))],
+      adds: [],
+      execs: [],
+      execTimeoutSec: 60,
+    },
+    progress,
+  );
+  const applied = out.runs[0]?.record.applied ?? [];
+  const results: CheckResult[] = [applyResult(a.tool, applied)];
+  for (const { probe, abi } of probes) {
+    const p = out.merged.probes.find((x) => x.probe === probe && x.abi === abi);
+    const tool = `${a.tool}/${probe}:${abi}`;
+    if (!p) {
+      results.push({ tool, status: 'fail', summary: `${probe}:${abi} did not report (the boot ended ${out.merged.status})` });
+      continue;
+    }
+    const notPass = p.cases.filter((c) => c.status !== 'PASS');
+    // Each case with the line that decides it (a measured value, an errno, a return value).
+    const decides = (c: ProbeCase) => decidingLines(c.diagnostics, [[/\S=\S+ \(expected /], [/\berrno=\d/], [/\bret=-?\d/]], { max: 1, fallback: 'last' })[0];
+    const details = p.cases.map((c) => `${c.status} ${c.name}${decides(c) ? `: ${decides(c)}` : ''}`).join('\n');
+    const status: CheckResult['status'] = p.status === 'PASS' ? 'pass' : p.status === 'SKIP' ? 'warn' : 'fail';
+    const what = notPass.length > 0 ? `; ${notPass.map((c) => `${c.name} ${c.status}`).join(', ')}` : '';
+    results.push({ tool, status, summary: `${p.status}${p.reason ? ` (${p.reason})` : ''}${what}`, ...(details ? { details } : {}) });
+  }
+  return results;
+}
+
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -79,6 +123,12 @@ async function checkHandler(a: CheckArgs): Promise<number> {
   const subject = parseSubject(mail.subject ?? '');
   // A patch N/M: the series up to it; a cover letter (0/M) or a lone patch: all of it.
   const select = subject.index !== undefined && subject.index > 0 ? `1-${subject.index}` : undefined;
+  if (!a.run === (a.probe.length === 0)) throw usageError('give --run CMD or --probe NAME[:ABI] (repeatable), one of the two');
+  const probes = a.probe.map(parseProbeSpec);
+  if (probes.length > 0) {
+    await checkProbes([...new Set(probes.map((p) => p.probe))]);
+    await checkFragments([...new Set(probes.map((p) => join(BASE_FRAGMENTS_DIR, archForAbi(p.abi)!.fragment))), ...a.fragment]);
+  }
   const runDir = await createRunDir(a.out);
   await mkdir(runDir, { recursive: true });
   // The mail itself is a source of the thread, beside what the user gave.
@@ -94,13 +144,15 @@ async function checkHandler(a: CheckArgs): Promise<number> {
   const tree = await resolveTree(treeFor({ ...a, allowMisplaced: false }), { store, log: (m) => progress.stage('tree', m) });
   const results: CheckResult[] = [];
   try {
-    await withPlanCheckout(
+    if (probes.length > 0) {
+      results.push(...(await probeResults(a, probes, plan, runDir, progress)));
+    } else await withPlanCheckout(
       tree,
       plan,
       { store, variant: 'check', log: (m) => progress.stage('apply', m), onList: (list) => progress.stage('check', `<${mail.messageId}>: ${list.patches.length} patch(es) from ${list.describe}`) },
       async (co) => {
         results.push(applyResult(a.tool, co.reports));
-        const v = await commandJudge(a.run, co.tree.srcDir)(co.head);
+        const v = await commandJudge(a.run!, co.tree.srcDir)(co.head);
         const tool = `${a.tool}/run`;
         if (typeof v !== 'string') results.push({ tool, status: 'fail', summary: v.infra });
         else if (v === 'good') results.push({ tool, status: 'pass', summary: `\`${a.run}\` passed on the series up to this patch` });
@@ -109,9 +161,12 @@ async function checkHandler(a: CheckArgs): Promise<number> {
       },
     );
   } catch (e) {
-    // A patch that does not go in is the check's answer, not an error of the tool.
-    if (!(e instanceof KseriesError) || e.exitCode !== ExitCode.USAGE || !/does not apply|refused|changes nothing/.test(e.message)) throw e;
-    results.push({ tool: `${a.tool}/apply`, status: 'fail', summary: e.message, ...(e.detail ? { details: e.detail } : {}) });
+    // A patch that does not go in, or a kernel that does not build, is the check's answer, not an error of the tool.
+    if (e instanceof KseriesError && e.exitCode === ExitCode.USAGE && /does not apply|refused|changes nothing/.test(e.message)) {
+      results.push({ tool: `${a.tool}/apply`, status: 'fail', summary: e.message, ...(e.detail ? { details: e.detail } : {}) });
+    } else if (e instanceof KseriesError && /^kernel build failed/.test(e.message)) {
+      results.push({ tool: `${a.tool}/build`, status: 'fail', summary: e.message, ...(e.detail ? { details: e.detail } : {}) });
+    } else throw e;
   }
   await writeFile(join(runDir, 'check.json'), jsonText(results));
   process.stdout.write(jsonText(a.format === 'patchwork' ? patchworkChecks(results) : results));
