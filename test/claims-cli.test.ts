@@ -146,6 +146,7 @@ t.test('claims about the series alone are decided by applying it: nothing built 
   const fact = (observable: unknown, expect: string) => ({ author: 'Reviewer', messageId: 'r.1@example.org', date: '2020-09-19', claim: 'A fact of the series.', variants: ['fix'], observable, expect });
   await writeFile(join(prof, 'claims', 'a-touches.json'), JSON.stringify(fact({ touches: { variant: 'fix', patch: 1 }, path: '^fs/io_uring\\.c$' }, 'confirmed')));
   await writeFile(join(prof, 'claims', 'b-fuzzy.json'), JSON.stringify(fact({ applies: { variant: 'fix', patch: 1 }, method: 'fuzzy' }, 'refuted')));
+  await writeFile(join(prof, 'claims', 'c-source.json'), JSON.stringify(fact({ all: [{ source: { variant: 'fix' }, path: 'fs', pattern: '^int b2;$' }, { source: { variant: 'fix' }, path: 'fs/io_uring.c', pattern: '^int b;$', present: false }] }, 'confirmed')));
   const check = await kseries('claims', prof, '--check');
   t.equal(check.exitCode, 0, check.stderr);
   t.match(check.stdout, /fix: applied only \(series facts\); nothing built/);
@@ -155,13 +156,15 @@ t.test('claims about the series alone are decided by applying it: nothing built 
   t.equal(r.exitCode, 0, r.stderr);
   t.match(r.stdout, /a-touches\s+confirmed/);
   t.match(r.stdout, /b-fuzzy\s+refuted/);
+  t.match(r.stdout, /c-source\s+confirmed/);
   const json = JSON.parse(await readFile(join(out, 'claims.json'), 'utf8')) as { claims: { id: string; verdict: string }[] };
   t.same(schemaErrors(json), [], 'claims.json validates against its schema');
-  t.same(json.claims.map((c) => `${c.id} ${c.verdict}`), ['a-touches confirmed', 'b-fuzzy refuted']);
+  t.same(json.claims.map((c) => `${c.id} ${c.verdict}`), ['a-touches confirmed', 'b-fuzzy refuted', 'c-source confirmed']);
   const text = await readFile(join(out, 'claims.txt'), 'utf8');
   t.match(text, /nothing was built or booted/);
   t.match(text, /fix: APPLIED "io_uring: change b": am, every hunk in place;\n\s+fs\/io_uring\.c \+1 -1; patch-id [0-9a-f]{12}/);
   t.match(text, /fix: applied only, not built/);
+  t.match(text, /source fs \/\^int b2;\$\/\n\s+fix: APPLIED fs\/io_uring\.c:2: int b2;/, 'the source line that decides, with file and line');
   t.notMatch(text, /environment:/, 'no compiler or QEMU to name');
   t.notOk(existsSync(join(cache, 'builds')), 'no kernel was built');
 });

@@ -161,6 +161,24 @@ t.test('series facts: touches, applies and samePatch, from how each patch went i
   t.equal(evaluateClaim(series({ applies: first(1), method: 'am' }, ['pavel-first']), res).verdict, 'infra-error');
 });
 
+t.test('source: a line of the applied tree, read while the variant was checked out', async (t) => {
+  const res = results();
+  const src = (pattern: string, present = true) => mkClaim({ source: { variant: 'pavel-first' }, path: 'include/linux', pattern, ...(present ? {} : { present }) }, { variants: ['pavel-first'], abis: [], probes: [] });
+  res['pavel-first']!.applied = [];
+  res['pavel-first']!.sources = { ['include/linux\0PF_FORCE_COMPAT']: { hits: ['include/linux/sched.h:1510: #define PF_FORCE_COMPAT 0x00000400'] }, ['include/linux\0compat_ptr']: { hits: [] } };
+  const has = evaluateClaim(src('PF_FORCE_COMPAT'), res);
+  t.equal(has.verdict, 'confirmed');
+  t.match(has.reason, /pavel-first has "include\/linux\/sched\.h:1510: #define PF_FORCE_COMPAT 0x00000400"/);
+  t.same(has.evidence.map((r) => `${r.source} ${r.status} ${r.lines[0]}`), ['include/linux /PF_FORCE_COMPAT/ APPLIED include/linux/sched.h:1510: #define PF_FORCE_COMPAT 0x00000400']);
+  t.equal(evaluateClaim(src('PF_FORCE_COMPAT', false), res).verdict, 'refuted');
+  const none = evaluateClaim(src('compat_ptr'), res);
+  t.equal(none.verdict, 'refuted');
+  t.match(none.reason, /no line of include\/linux in pavel-first matches \/compat_ptr\//);
+  t.match(evaluateClaim(src('unread'), res).reason, /the tree of pavel-first was not read for \/unread\//, 'a fact nobody read is inconclusive');
+  res['pavel-first']!.sources!['include/linux\0gone'] = { error: 'no file of the tree is at include/linux' };
+  t.match(evaluateClaim(src('gone'), res).reason, /pavel-first: no file of the tree is at include\/linux/);
+});
+
 t.test('rows of the claim\'s other variants are added for comparison, never deciding', async (t) => {
   const res = results();
   const claim = mkClaim({

@@ -120,7 +120,7 @@ t.test('predicate shapes are checked', async (t) => {
   const c = ref('pavel-corrected', 'compat', 'io_uring_setup', 'setup_sqpoll');
   const b = ref('base', 'native32', 'io_uring_setup', 'setup_sqpoll');
   rejects(t, withObservable({ case: c, status: 'FAIL', same: [b, b] }), /observable: has both "case" and "same"/, 'two kinds');
-  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, kmsg, touches, applies, samePatch, all, any, not/, 'no kind');
+  rejects(t, withObservable({ status: 'FAIL' }), /observable: needs one of: case, probe, same, differ, kmsg, touches, applies, samePatch, source, all, any, not/, 'no kind');
   rejects(t, withObservable({ all: [{ case: c, status: 'FAIL', diagnostics: 'x' }] }), /observable\.all\[0\]\.diagnostics: not allowed in a "case" predicate/, 'typo in a field');
   rejects(t, withObservable({ all: [] }), /observable\.all: must be a non-empty list of predicates/, 'empty all');
   rejects(t, withObservable({ same: [c] }), /observable\.same: must be a list of exactly two refs/, 'one ref');
@@ -153,6 +153,10 @@ t.test('predicate shapes are checked', async (t) => {
   rejects(t, seriesOnly({ applies: v, method: 'quilt' }), /observable\.method: "quilt" is not one of am, am-3way, fuzzy/, 'unknown method');
   rejects(t, seriesOnly({ samePatch: [v, v] }), /compares a patch with itself/, 'samePatch with itself');
   rejects(t, seriesOnly({ touches: { variant: 'pavel-corrected' }, path: 'x' }), /variants: "base" is declared but the observable never refers to it/, 'declared variants must be used');
+  t.same(parseClaim(seriesOnly({ all: [{ source: { variant: 'base' }, path: 'include/linux/', pattern: 'PF_FORCE_COMPAT' }, { touches: { variant: 'pavel-corrected' }, path: 'x' }] }), ctx).observable,
+    { all: [{ source: { variant: 'base' }, path: 'include/linux', pattern: 'PF_FORCE_COMPAT', present: true }, { touches: { variant: 'pavel-corrected' }, path: 'x' }] }, 'a source predicate, its path without the trailing slash');
+  rejects(t, seriesOnly({ all: [{ source: { variant: 'base' }, path: '../etc', pattern: 'x' }, { touches: { variant: 'pavel-corrected' }, path: 'x' }] }), /observable\.all\[0\]\.path: is required: a file or directory of the tree/, 'a path outside the tree');
+  rejects(t, seriesOnly({ all: [{ source: { variant: 'base', patch: 1 }, path: 'a', pattern: 'x' }, { touches: { variant: 'pavel-corrected' }, path: 'x' }] }), /source\.patch: not allowed here/, 'a patch number on a source ref');
   const ok = parseClaim(withObservable({ all: [{ same: [b, n32], value: 'sq_entries=(\\d+)' }, { case: c, status: 'FAIL' }] }), ctx);
   t.same((ok.observable as { all: unknown[] }).all[0], { same: [b, n32], value: 'sq_entries=(\\d+)' }, 'kept on the predicate');
 });

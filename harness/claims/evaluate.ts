@@ -12,7 +12,7 @@ import { CRASH_KINDS } from '../console/classify.ts';
 import type { ConsoleResult, Finding, ProbeCase, ProbeResult, Status } from '../model/results.ts';
 import { decidingLines, fingerprint } from '../model/results.ts';
 import type { PatchApplyReport } from '../apply/apply-types.ts';
-import { patchLabel, refLabel, type CaseStatus, type Claim, type PatchRef, type Predicate, type SeriesPredicate, type ProbeRef, type ProbeStatus, type Ref, type ClaimVerdict } from './spec.ts';
+import { patchLabel, refLabel, type CaseStatus, type Claim, type PatchRef, type Predicate, type SeriesPredicate, sourceKey, type ProbeRef, type ProbeStatus, type Ref, type ClaimVerdict } from './spec.ts';
 
 /** One variant's outcome: its results merged across kernels (compat, native64 and native32 probes). */
 export interface VariantOutcome {
@@ -22,6 +22,8 @@ export interface VariantOutcome {
   result?: ConsoleResult;
   /** How each patch of the variant went in, in order: what series facts are decided from. */
   applied?: PatchApplyReport[];
+  /** Source facts read from the applied tree, by sourceKey(): the matching lines ("file:line: text"), or the reason none could be read. */
+  sources?: Record<string, { hits: string[] } | { error: string }>;
 }
 export type ClaimResults = Record<string, VariantOutcome>;
 
@@ -37,6 +39,8 @@ export interface EvidenceRow {
   status: Status | 'MISSING' | 'APPLIED';
   /** A patch ref's patch number in its variant (abi and probe are then ''). */
   patch?: number;
+  /** A source predicate's "path /pattern/" (abi and probe are then ''). */
+  source?: string;
   /** SKIP/TODO reason, probe reason, or why it is missing. */
   reason?: string;
   /** The deciding diagnostic lines (a few), without the leading "# ". */
@@ -178,7 +182,13 @@ function collectProblems(p: Predicate, results: ClaimResults, flaky: ReadonlySet
   const add = (x: Problem | undefined) => {
     if (x && !out.some((y) => y.text === x.text)) out.push(x);
   };
-  if ('touches' in p) add(checkPatch(results, p.touches));
+  if ('source' in p) {
+    const fact = variantOutcome(results, p.source.variant)?.sources?.[sourceKey(p)];
+    const problem = checkPatch(results, p.source);
+    if (problem) add(problem);
+    else if (!fact) add({ kind: 'inconclusive', text: `the tree of ${p.source.variant} was not read for /${p.pattern}/ in ${p.path}` });
+    else if ('error' in fact) add({ kind: 'inconclusive', text: `${p.source.variant}: ${fact.error}` });
+  } else if ('touches' in p) add(checkPatch(results, p.touches));
   else if ('applies' in p) add(checkPatch(results, p.applies));
   else if ('samePatch' in p) p.samePatch.forEach((r) => add(checkPatch(results, r)));
   else if ('case' in p) add(checkRef(results, p.case, { case: p.status }, flaky));
@@ -277,6 +287,13 @@ function patchesOf(results: ClaimResults, r: PatchRef): PatchApplyReport[] {
 const moved = (a: PatchApplyReport) => a.hunks.length > 0;
 
 function seriesTruth(p: SeriesPredicate, results: ClaimResults): Truth {
+  if ('source' in p) {
+    const fact = variantOutcome(results, p.source.variant)!.sources![sourceKey(p)] as { hits: string[] };
+    const v = p.source.variant;
+    return fact.hits.length > 0
+      ? { value: p.present, why: `${v} has "${fact.hits[0]}"` }
+      : { value: !p.present, why: `no line of ${p.path} in ${v} matches /${p.pattern}/` };
+  }
   if ('touches' in p) {
     const re = new RegExp(p.path);
     const files = patchesOf(results, p.touches).flatMap((a) => a.files.map((f) => f.path));
@@ -298,7 +315,7 @@ function seriesTruth(p: SeriesPredicate, results: ClaimResults): Truth {
 }
 
 function truth(p: Predicate, results: ClaimResults): Truth {
-  if ('touches' in p || 'applies' in p || 'samePatch' in p) return seriesTruth(p, results);
+  if ('touches' in p || 'applies' in p || 'samePatch' in p || 'source' in p) return seriesTruth(p, results);
   if ('case' in p) {
     const c = caseFor(results, p.case);
     const label = refLabel(p.case);
@@ -375,8 +392,9 @@ export function claimLines(diagnostics: readonly string[], regexes: readonly Reg
 }
 
 /** A ref the evidence shows: a probe or case, a probe's kernel log searched with a pattern, or a patch. */
-type Shown = Ref & { kmsg?: string; patch?: number };
-const shownKey = (r: Shown) => (r.patch !== undefined ? patchLabel(r) : `${refLabel(r)}${r.kmsg !== undefined ? ` kmsg /${r.kmsg}/` : ''}`);
+type Shown = Ref & { kmsg?: string; patch?: number; source?: { path: string; pattern: string } };
+const shownKey = (r: Shown) =>
+  r.source ? `${r.variant} source ${sourceKey(r.source)}` : r.patch !== undefined ? patchLabel(r) : `${refLabel(r)}${r.kmsg !== undefined ? ` kmsg /${r.kmsg}/` : ''}`;
 
 /** "am, every hunk in place; fs/io_uring.c +5 -2, include/linux/sched.h +1; patch-id 1234abcd5678". */
 export function patchFacts(a: PatchApplyReport): string {
@@ -394,7 +412,19 @@ function patchRow(results: ClaimResults, r: PatchRef & { patch: number }): Evide
   return { ...row, status: 'APPLIED', lines: [patchFacts(a)] };
 }
 
+function sourceRow(results: ClaimResults, variant: string, src: { path: string; pattern: string }): EvidenceRow {
+  const row: EvidenceRow = { variant, abi: '', probe: '', source: `${src.path} /${src.pattern}/`, status: 'MISSING', lines: [], findings: [] };
+  const o = variantOutcome(results, variant);
+  if (!o) return { ...row, reason: 'variant not run' };
+  if (o.status === 'infra') return { ...row, status: 'INFRA', reason: o.reason ?? 'infrastructure failure' };
+  const fact = o.sources?.[sourceKey(src)];
+  if (!fact) return { ...row, reason: 'the tree was not read' };
+  if ('error' in fact) return { ...row, reason: fact.error };
+  return { ...row, status: 'APPLIED', lines: fact.hits.length > 0 ? fact.hits.slice(0, MAX_LINES) : [`no line of ${src.path} matches /${src.pattern}/`] };
+}
+
 function evidenceRow(results: ClaimResults, r: Shown, regexes: readonly RegExp[]): EvidenceRow {
+  if (r.source) return sourceRow(results, r.variant, r.source);
   if (r.patch !== undefined) return patchRow(results, { variant: r.variant, patch: r.patch });
   const row: EvidenceRow = {
     variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), ...(r.kmsg !== undefined ? { kmsg: r.kmsg } : {}),
@@ -456,7 +486,8 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
       const n = r.patch !== undefined ? [r.patch] : (variantOutcome(results, r.variant)?.applied ?? []).map((_, i) => i + 1);
       for (const patch of n) add({ variant: r.variant, abi: '', probe: '', patch });
     };
-    if ('touches' in p) addPatch(p.touches);
+    if ('source' in p) add({ variant: p.source.variant, abi: '', probe: '', source: { path: p.path, pattern: p.pattern } });
+    else if ('touches' in p) addPatch(p.touches);
     else if ('applies' in p) addPatch(p.applies);
     else if ('samePatch' in p) p.samePatch.forEach(addPatch);
     else if ('case' in p) add(p.case);
@@ -473,7 +504,7 @@ export function evaluateClaim(claim: Claim, results: ClaimResults, opts: Evaluat
   const evidence = refs.map((r) => evidenceRow(results, r, regexes.get(refLabel(r)) ?? []));
   // The same rows from the claim's other variants, where they ran, for the side-by-side view.
   for (const r of refs) {
-    if (r.patch !== undefined) continue; // patch N of another revision is another patch
+    if (r.patch !== undefined || r.source) continue; // patch N of another revision is another patch; a source row names its variant
     for (const variant of claim.variants) {
       const other = { ...r, variant };
       if (seen.has(shownKey(other)) || variantOutcome(results, variant)?.status !== 'ok' || probesOf(results, other).length === 0) continue;

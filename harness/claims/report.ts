@@ -172,8 +172,10 @@ export function formatEvaluation(e: ClaimEvaluation): string[] {
 
 // --- Markdown ----------------------------------------------------------------------
 
-export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case' | 'kmsg' | 'patch'>) =>
-  r.patch !== undefined
+export const rowLabel = (r: Pick<EvidenceRow, 'probe' | 'abi' | 'case' | 'kmsg' | 'patch' | 'source'>) =>
+  r.source !== undefined
+    ? `source ${r.source}`
+    : r.patch !== undefined
     ? `patch ${r.patch} as applied`
     : `${r.probe}:${r.abi}${r.case !== undefined ? ` ${r.case}` : ''}${r.kmsg !== undefined ? ` kernel log /${r.kmsg}/` : ''}`;
 const mdCell = (s: string) => s.replace(/\|/g, '\\|');

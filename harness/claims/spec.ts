@@ -56,7 +56,28 @@ export type ApplyMethodName = (typeof APPLY_METHODS)[number];
 export type SeriesPredicate =
   | { touches: PatchRef; path: string }
   | { applies: PatchRef & { patch: number }; method?: ApplyMethodName; exact?: boolean }
-  | { samePatch: [PatchRef & { patch: number }, PatchRef & { patch: number }] };
+  | { samePatch: [PatchRef & { patch: number }, PatchRef & { patch: number }] }
+  | SourcePredicate;
+
+/** A line of the applied tree: `pattern` (a regex) on some line of the files under `path`. */
+export interface SourcePredicate {
+  source: { variant: string };
+  path: string;
+  pattern: string;
+  present: boolean;
+}
+
+/** The key a source fact is kept under in a variant's outcome. */
+export const sourceKey = (p: Pick<SourcePredicate, 'path' | 'pattern'>) => `${p.path}\0${p.pattern}`;
+
+/** Every source predicate of an observable. */
+export function sourcePredicates(p: Predicate): SourcePredicate[] {
+  if ('source' in p) return [p];
+  if ('all' in p) return p.all.flatMap(sourcePredicates);
+  if ('any' in p) return p.any.flatMap(sourcePredicates);
+  if ('not' in p) return sourcePredicates(p.not);
+  return [];
+}
 
 /** The observable, exactly as written in the claim file (after validation). */
 export type Predicate =
@@ -117,7 +138,7 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 const CLAIM_KEYS = ['id', 'author', 'messageId', 'date', 'claim', 'note', 'variants', 'abis', 'probes', 'observable', 'expect'];
 const REF_KEYS = ['variant', 'abi', 'probe', 'case'];
-const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'kmsg', 'touches', 'applies', 'samePatch', 'all', 'any', 'not'] as const;
+const PREDICATE_KINDS = ['case', 'probe', 'same', 'differ', 'kmsg', 'touches', 'applies', 'samePatch', 'source', 'all', 'any', 'not'] as const;
 
 /** "<variant> <probe>:<abi>[ <case>]", how a ref is named in reasons and reports. */
 export function refLabel(r: Ref): string {
@@ -131,7 +152,7 @@ export function predicateRefs(p: Predicate): Ref[] {
   if ('same' in p) return [...p.same];
   if ('differ' in p) return [...p.differ];
   if ('kmsg' in p) return [p.kmsg];
-  if ('touches' in p || 'applies' in p || 'samePatch' in p) return [];
+  if ('touches' in p || 'applies' in p || 'samePatch' in p || 'source' in p) return [];
   if ('all' in p) return p.all.flatMap(predicateRefs);
   if ('any' in p) return p.any.flatMap(predicateRefs);
   return predicateRefs(p.not);
@@ -142,6 +163,7 @@ export function patchRefs(p: Predicate): PatchRef[] {
   if ('touches' in p) return [p.touches];
   if ('applies' in p) return [p.applies];
   if ('samePatch' in p) return [...p.samePatch];
+  if ('source' in p) return [p.source];
   if ('all' in p) return p.all.flatMap(patchRefs);
   if ('any' in p) return p.any.flatMap(patchRefs);
   if ('not' in p) return patchRefs(p.not);
@@ -279,6 +301,7 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
       touches: ['touches', 'path'],
       applies: ['applies', 'method', 'exact'],
       samePatch: ['samePatch'],
+      source: ['source', 'path', 'pattern', 'present'],
       all: ['all'],
       any: ['any'],
       not: ['not'],
@@ -365,6 +388,19 @@ export function parseClaim(raw: unknown, ctx: ClaimContext): Claim {
         const pair = (v as unknown[]).map((r, i) => patchRef(r, `${field}.samePatch[${i}]`, true)) as [PatchRef & { patch: number }, PatchRef & { patch: number }];
         if (patchLabel(pair[0]) === patchLabel(pair[1])) fail(`${field}.samePatch`, 'compares a patch with itself');
         return { samePatch: pair };
+      }
+      case 'source': {
+        const r = patchRef(p.source, `${field}.source`, false);
+        if (r.patch !== undefined) fail(`${field}.source.patch`, 'not allowed here: a source predicate reads the tree with all of the variant\'s patches applied');
+        if (!isStr(p.path) || /^\/|(^|\/)\.\.(\/|$)/.test(p.path as string)) fail(`${field}.path`, 'is required: a file or directory of the tree, relative to its top (e.g. "include/linux/uio.h")');
+        if (!isStr(p.pattern)) fail(`${field}.pattern`, 'is required (a regular expression for a line of those files)');
+        try {
+          new RegExp(p.pattern as string);
+        } catch (e) {
+          fail(`${field}.pattern`, `bad regular expression: ${(e as Error).message}`);
+        }
+        if (p.present !== undefined && typeof p.present !== 'boolean') fail(`${field}.present`, 'must be true or false');
+        return { source: { variant: r.variant }, path: (p.path as string).replace(/\/+$/, ''), pattern: p.pattern as string, present: p.present !== false };
       }
       case 'all':
       case 'any': {

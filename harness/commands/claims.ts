@@ -12,7 +12,8 @@ import { loadProbeCases, type ProbeCaseTable } from '../claims/probe-cases.ts';
 import { countVerdicts, countWords, formatEvaluation, formatMarkdownReport, formatVerdictTable, rowLabel, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
 import { formatTextReport, publicCommand } from '../claims/report-text.ts';
 import { publicTreeName } from '../kernel/tree.ts';
-import { predicateRefs, probeBinary, readClaims, selectLoaded, type Claim, type LoadedClaims } from '../claims/spec.ts';
+import { predicateRefs, probeBinary, readClaims, selectLoaded, sourcePredicates, type Claim, type LoadedClaims, type SourcePredicate } from '../claims/spec.ts';
+import { readSourceFacts, type SourceFact } from '../claims/source-facts.ts';
 import { listProbes } from '../image/guest.ts';
 import { archForAbi } from '../model/arch.ts';
 import { loadProfile, type Profile } from '../profile/profile.ts';
@@ -126,11 +127,12 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
     const needs = plan.perVariant[name]!;
     variant = name;
     try {
+      const preds = claims.flatMap((c) => sourcePredicates(c.observable)).filter((p) => p.source.variant === name);
       if (needs.probes.length === 0) {
         // Only facts of the series are asked of this variant: apply it, build nothing.
         sourceTree ??= await resolveTree(tree, { store: new CacheStore(a.cache), log: (m) => progress.stage('tree', m) });
-        const applied = await applyOnly(sourceTree, plans.get(name)!, a.cache, progress);
-        results[name] = { status: 'ok', applied };
+        const { applied, sources } = await applyOnly(sourceTree, plans.get(name)!, a.cache, progress, preds);
+        results[name] = { status: 'ok', applied, sources };
         appliedOnly[name] = applied;
         continue;
       }
@@ -156,7 +158,10 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
       const meta = { command: process.argv.slice(2).join(' '), ...(out.runs.length === 1 ? out.runs[0]!.record : { runDir: join(runDir, name), kernels: out.runs.map(kernelEntry) }) };
       await writeResults(join(runDir, name), undefined, out.merged, meta, { exitCode: out.exitCode, matrix: out.matrix });
       const applied = out.runs[0]?.record.applied;
-      results[name] = { status: 'ok', result: out.merged, ...(applied ? { applied } : {}) };
+      // Source facts need the tree as applied: check the variant out again to read them.
+      if (preds.length > 0) sourceTree ??= await resolveTree(tree, { store: new CacheStore(a.cache), log: (m) => progress.stage('tree', m) });
+      const sources = preds.length > 0 ? (await applyOnly(sourceTree!, plans.get(name)!, a.cache, progress, preds)).sources : undefined;
+      results[name] = { status: 'ok', result: out.merged, ...(applied ? { applied } : {}), ...(sources ? { sources } : {}) };
     } catch (e) {
       // A variant that cannot be applied, built or booted decides nothing: its claims are infra-errors.
       // A build killed by Ctrl-C is no infra-error: the interrupt ends the command.
@@ -209,8 +214,12 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
 }
 
 /** Apply a variant's patches in the tree's worktree and say how each went in; no build. */
-function applyOnly(tree: SourceTree, plan: VariantPlan, cache: string, progress: Progress): Promise<PatchApplyReport[]> {
-  return withPlanCheckout(tree, plan, { store: new CacheStore(cache), log: (m) => progress.stage('apply', m) }, async (co) => co.reports);
+/** Apply a variant and read the source facts some claim asks of it; no build. */
+function applyOnly(tree: SourceTree, plan: VariantPlan, cache: string, progress: Progress, preds: readonly SourcePredicate[]): Promise<{ applied: PatchApplyReport[]; sources: Record<string, SourceFact> }> {
+  return withPlanCheckout(tree, plan, { store: new CacheStore(cache), log: (m) => progress.stage('apply', m) }, async (co) => ({
+    applied: co.reports,
+    sources: await readSourceFacts(co.tree.srcDir, preds),
+  }));
 }
 
 /** Environment and provenance for the report, from the runs' metadata. */
