@@ -22,7 +22,7 @@ import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { variantPlanFrom, withPlanCheckout, type VariantPlan } from '../variant/plan.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, outOption, repeatable, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, mailSourceOptions, outOption, repeatable, treeOptions } from './options.ts';
 import { checkFragments, checkProbes } from './validate.ts';
 import { parseProbeSpec } from '../bisect/kernel-tester.ts';
 import { archForAbi } from '../model/arch.ts';
@@ -39,11 +39,7 @@ export interface CheckResult {
 }
 
 function builder(y: Argv) {
-  return bootOptions(configOptions(treeOptions(y)))
-    .option('mbox', repeatable('look up the thread in this mbox (.gz ok) as well', 'Series:'))
-    .option('maildir', repeatable('look up the thread in this maildir as well', 'Series:'))
-    .option('inbox', repeatable('look up the thread in this public-inbox git archive as well', 'Series:'))
-    .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch the thread from lore.kernel.org when no source has it (--no-lore to forbid)' })
+  return mailSourceOptions(bootOptions(configOptions(treeOptions(y))))
     .option('base', { type: 'string', group: 'Series:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
     .option('run', { type: 'string', group: 'Check:', describe: 'run CMD in the applied tree: exit 0 pass, 1 fail, 125 warn (could not test)' })
     .option('probe', repeatable("build and boot the applied tree and run this probe, NAME[:ABI] (ABI default compat): a result per probe, fail unless it PASSes (warn on SKIP)", 'Check:'))

@@ -112,19 +112,24 @@ function parseKconfigArgs(args: string[]): [string, string][] {
   });
 }
 
+/** Where Message-IDs are looked up: mboxes, maildirs, public-inbox archives, lore. */
+export function mailSourceOptions<T>(y: Argv<T>) {
+  return y
+    .option('mbox', repeatable('look up Message-IDs in this mbox (.gz ok)', 'Series:'))
+    .option('maildir', repeatable('look up Message-IDs in this maildir', 'Series:'))
+    .option('inbox', repeatable('look up Message-IDs in this public-inbox git archive', 'Series:'))
+    .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch from lore.kernel.org when no source has the Message-ID (--no-lore to forbid)' });
+}
+
 /** `profile: false` for a command that takes the profile as its positional (claims): not shown twice. */
 export function seriesOptions<T>(y: Argv<T>, o: { profile?: boolean } = {}) {
   const withProfile = o.profile === false ? y : y.option('profile', { type: 'string', group: 'Series:', describe: 'profile directory (patches/<name>) or name' });
-  return withProfile
+  return mailSourceOptions(withProfile)
     .option('variant', { type: 'string', group: 'Series:', describe: "the profile's variant(s) to use, comma-separated" })
     .option('series', { type: 'string', group: 'Series:', describe: 'Message-ID of any message of a series' })
     .option('revision', { alias: 'v', ...countOption('revision', 'series revision (default: the latest found)', { group: 'Series:' }) })
     .option('select', { alias: 'P', type: 'string', group: 'Series:', describe: 'patches to keep, e.g. 1-3,5' })
     .option('drop', { ...repeatable('patch number to leave out', 'Series:'), coerce: (x: unknown): number[] => (x === undefined ? [] : ([] as unknown[]).concat(x).map((d) => wholeNumber('drop', d))), default: [] as number[] })
-    .option('mbox', repeatable('look up Message-IDs in this mbox (.gz ok)', 'Series:'))
-    .option('maildir', repeatable('look up Message-IDs in this maildir', 'Series:'))
-    .option('inbox', repeatable('look up Message-IDs in this public-inbox git archive', 'Series:'))
-    .option('lore', { type: 'boolean', default: true, group: 'Series:', describe: 'fetch from lore.kernel.org when no source has the Message-ID (--no-lore to forbid)' })
     .option('patches', { type: 'string', group: 'Series:', describe: 'a directory of .patch files' })
     .option('range', { type: 'string', group: 'Series:', describe: "commits A..B of the tree's history, re-applied onto A" })
     .option('base', { type: 'string', group: 'Series:', describe: "revision of --tree to apply onto (default: the series' base-commit: when the tree has it, else HEAD)" })
