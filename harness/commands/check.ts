@@ -16,7 +16,9 @@ import { CacheStore } from '../cache/store.ts';
 import { resolveTree } from '../kernel/tree.ts';
 import { parseMessage } from '../mail/mbox.ts';
 import { parseSubject } from '../mail/subject.ts';
-import { decidingLines, ExitCode, type ProbeCase } from '../model/results.ts';
+import { ExitCode, type ProbeCase } from '../model/results.ts';
+import { claimLines } from '../claims/evaluate.ts';
+import { readStdin } from '../util/proc.ts';
 import { formatApplyReport } from '../report/apply-report.ts';
 import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
@@ -95,20 +97,14 @@ async function probeResults(a: CheckArgs, probes: { probe: string; abi: string }
       continue;
     }
     const notPass = p.cases.filter((c) => c.status !== 'PASS');
-    // Each case with the line that decides it (a measured value, an errno, a return value).
-    const decides = (c: ProbeCase) => decidingLines(c.diagnostics, [[/\S=\S+ \(expected /], [/\berrno=\d/], [/\bret=-?\d/]], { max: 1, fallback: 'last' })[0];
+    // Each case with the line that decides it, chosen as the claims' evidence chooses it.
+    const decides = (c: ProbeCase) => claimLines(c.diagnostics)[0];
     const details = p.cases.map((c) => `${c.status} ${c.name}${decides(c) ? `: ${decides(c)}` : ''}`).join('\n');
     const status: CheckResult['status'] = p.status === 'PASS' ? 'pass' : p.status === 'SKIP' ? 'warn' : 'fail';
     const what = notPass.length > 0 ? `; ${notPass.map((c) => `${c.name} ${c.status}`).join(', ')}` : '';
     results.push({ tool, status, summary: `${p.status}${p.reason ? ` (${p.reason})` : ''}${what}`, ...(details ? { details } : {}) });
   }
   return results;
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function checkHandler(a: CheckArgs): Promise<number> {

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { exitCodeFor, parseConsole } from '../console/parse-console.ts';
 import { formatResultTable } from '../report/summary.ts';
 import { usageError } from '../util/errors.ts';
+import { readStdin } from '../util/proc.ts';
 import { jsonOption, ktapOption } from './options.ts';
 import { resultsKtap } from '../report/ktap.ts';
 import { jsonSink, writeResults } from './output.ts';
@@ -22,7 +23,7 @@ export const parseCommand: CommandModule<object, { log: string; json?: string; k
     if (a.log === '' && !fromStdin) throw usageError('no console log named');
     let text: string;
     try {
-      text = fromStdin ? await readStdin() : await readFile(a.log, 'utf8');
+      text = fromStdin ? (await readStdin()).toString('utf8') : await readFile(a.log, 'utf8');
     } catch {
       throw usageError(`cannot read console log ${fromStdin ? 'from stdin' : a.log}`);
     }
@@ -35,9 +36,3 @@ export const parseCommand: CommandModule<object, { log: string; json?: string; k
     process.exitCode = exitCode;
   },
 };
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}

@@ -94,3 +94,10 @@ export const runCommand: CommandRunner = async (file, args, opts = {}) => {
 export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** All of this process's stdin (a mail piped by b4, a console log for `parse -`). */
+export async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
