@@ -25,6 +25,25 @@
 #define SYS_memfd_create (sizeof(long) == 8 ? 319 : 356)
 #endif
 
+/*
+ * The ABI this binary was built for, as the directory the harness installs it
+ * under (/kseries/bin/<dir>/). x32 is x86_64 code with 32-bit longs and
+ * pointers (-mx32): its syscalls are x86_64 entries with the x32 bit set, and
+ * the kernel treats it as compat (in_compat_syscall() is true), so its iovec,
+ * msghdr and aio layouts are the 32-bit ones, but a 64-bit argument such as a
+ * file offset travels in one register.
+ */
+#if defined(__x86_64__) && defined(__ILP32__)
+#define PROBE_X32 1
+#define PROBE_ABI_DIR "x32"
+#elif defined(__x86_64__)
+#define PROBE_X32 0
+#define PROBE_ABI_DIR "x86_64"
+#else
+#define PROBE_X32 0
+#define PROBE_ABI_DIR "i386"
+#endif
+
 /* CLOCK_MONOTONIC in milliseconds: the only clock a probe bounds waits by. */
 static inline int64_t probe_now_ms(void)
 {

@@ -67,7 +67,7 @@ t.test('a valid claim parses; id defaults to the file name, Message-ID loses its
 t.test('variants, ABIs and probes are checked against what exists', async (t) => {
   rejects(t, withField('variants', ['base', 'v9']), /variants: unknown variant "v9" \(have: base, demo, pavel-first/, 'unknown variant');
   rejects(t, withField('probes', ['io_uring_fancy']), /probes: unknown probe "io_uring_fancy" \(have: io_uring_setup/, 'unknown probe');
-  rejects(t, withField('abis', ['compat', 'arm64']), /abis: unknown ABI "arm64" \(have: compat, native64, native32\)/, 'unknown ABI');
+  rejects(t, withField('abis', ['compat', 'arm64']), /abis: unknown ABI "arm64" \(have: compat, native64, x32, native32\)/, 'unknown ABI');
   rejects(t, withField('variants', []), /variants: must be a non-empty list of variant names/, 'empty variants');
   rejects(t, withField('variants', ['base', 'base', 'pavel-corrected']), /variants: "base" is listed twice/, 'duplicate');
 });

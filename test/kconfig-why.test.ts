@@ -161,3 +161,38 @@ t.test('configure names why each requested option was dropped', async (t) => {
   t.equal(parts.size, 10, 'every dropped option explained');
   t.equal(await readFile(join(build, '.config'), 'utf8'), FINAL);
 });
+
+t.test('configure requests a renamed option under the name the tree declares', async (t) => {
+  // make is faked: olddefconfig keeps what was written of the symbols the toy tree declares.
+  const run: CommandRunner = async (file, args, opts) => {
+    if (file !== 'make') return runCommand(file, args, opts);
+    const src = args[args.indexOf('-C') + 1]!;
+    const dotConfig = join(args.find((a) => a.startsWith('O='))!.slice(2), '.config');
+    if (args[args.length - 1] === 'tinyconfig') await writeFile(dotConfig, 'CONFIG_X86_64=y\n');
+    else {
+      const declared = new Set([...(await readFile(join(src, 'arch/x86/Kconfig'), 'utf8')).matchAll(/^config (\w+)$/gm)].map((m) => `CONFIG_${m[1]}`));
+      const kept = [...parseKconfig(await readFile(dotConfig, 'utf8'))].filter(([k, v]) => k === 'CONFIG_X86_64' || (declared.has(k) && v !== 'n'));
+      await writeFile(dotConfig, kept.map(([k, v]) => `${k}=${v}\n`).join(''));
+    }
+    return { exitCode: 0, stdout: '', stderr: '' } as Awaited<ReturnType<CommandRunner>>;
+  };
+  const requested = parseKconfig('CONFIG_X86_X32_ABI=y\n');
+  for (const [declares, want, renamed] of [
+    ['X86_X32', 'CONFIG_X86_X32', [['CONFIG_X86_X32_ABI', 'CONFIG_X86_X32']]],
+    ['X86_X32_ABI', 'CONFIG_X86_X32_ABI', []],
+  ] as const) {
+    const tree = await mkdtemp(join(tmpdir(), 'kseries-toyrename-'));
+    const build = await mkdtemp(join(tmpdir(), 'kseries-toyrename-build-'));
+    t.teardown(() => Promise.all([rm(tree, { recursive: true, force: true }), rm(build, { recursive: true, force: true })]));
+    await mkdir(join(tree, 'arch/x86'), { recursive: true });
+    await writeFile(join(tree, 'arch/x86/Kconfig'), `config ${declares}\n\tbool "x32 ABI for 64-bit mode"\n\tdepends on X86_64\n`);
+    const r = await configureKernel({ srcDir: tree, buildDir: build, arch: X86_64, requested }, run);
+    t.equal(r.final.get(want), 'y', `a tree declaring ${declares} gets ${want}=y`);
+    t.same(r.renamed, renamed);
+  }
+  const neither = await mkdtemp(join(tmpdir(), 'kseries-toyrename-'));
+  t.teardown(() => rm(neither, { recursive: true, force: true }));
+  await mkdir(join(neither, 'arch/x86'), { recursive: true });
+  await writeFile(join(neither, 'arch/x86/Kconfig'), 'config OTHER\n\tbool "other"\n');
+  await t.rejects(configureKernel({ srcDir: neither, buildDir: neither, arch: X86_64, requested }, run), /CONFIG_X86_X32_ABI=y \(got not set\): no 'config X86_X32_ABI'/, 'neither name: dropped, and said so');
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, parseKconfigArg } from '../harness/kernel/kconfig.ts';
+import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, parseKconfigArg, renameQuestions, withDeclaredNames } from '../harness/kernel/kconfig.ts';
 
 t.test('parses set, unset, strings and ignores comments', async (t) => {
   const c = parseKconfig('# comment\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x y"\nCONFIG_D=0x10\n\n');
@@ -31,4 +31,20 @@ t.test('a requested option olddefconfig dropped is named', async (t) => {
   t.same(dropped.map((d) => d.option), ['CONFIG_KASAN', 'CONFIG_PCI'], 'absent SWAP counts as not set, as requested');
   t.equal(describeDropped(dropped), 'CONFIG_KASAN=y (got not set), CONFIG_PCI=y (got m)');
   t.same(findDropped(requested, mergeKconfig(requested)), []);
+});
+
+t.test('a renamed option is requested under the name the tree declares', async (t) => {
+  const req = parseKconfig('CONFIG_A=y\nCONFIG_X86_X32_ABI=y\nCONFIG_B=y\n');
+  const only = (...names: string[]) => (n: string) => names.includes(n);
+  t.same(renameQuestions(req), ['X86_X32_ABI', 'X86_X32'], 'only renamed options are asked about, both names');
+  t.same(renameQuestions(parseKconfig('CONFIG_A=y\n')), [], 'nothing to ask');
+  const old = withDeclaredNames(req, only('A', 'B', 'X86_X32'));
+  t.same([...old.config], [['CONFIG_A', 'y'], ['CONFIG_X86_X32', 'y'], ['CONFIG_B', 'y']], 'the old name, in the same place');
+  t.same(old.renamed, [['CONFIG_X86_X32_ABI', 'CONFIG_X86_X32']]);
+  const current = withDeclaredNames(req, only('X86_X32_ABI', 'X86_X32'));
+  t.same([...current.config], [...req], 'a tree that declares the current name keeps it');
+  t.same(current.renamed, []);
+  t.same([...withDeclaredNames(req, only()).config], [...req], 'neither declared: left as asked, to be reported as dropped');
+  const both = parseKconfig('CONFIG_X86_X32_ABI=y\n# CONFIG_X86_X32 is not set\n');
+  t.same([...withDeclaredNames(both, only('X86_X32')).config], [...both], 'an old name asked for itself is not overridden');
 });

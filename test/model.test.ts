@@ -4,11 +4,13 @@ import { decidingLines, fingerprint } from '../harness/model/results.ts';
 import { evidenceOf } from '../harness/bisect/kernel-tester.ts';
 
 t.test('the ABI lists come from the arch data', async (t) => {
-  t.same([...ALL_ABIS].sort(), ['compat', 'native32', 'native64']);
-  t.same(DEFAULT_ABIS, ['compat', 'native64'], 'the x86_64 kernel runs both by default');
+  t.same([...ALL_ABIS].sort(), ['compat', 'native32', 'native64', 'x32']);
+  t.same(DEFAULT_ABIS, ['compat', 'native64'], 'the x86_64 kernel runs compat and native64 by default, x32 when asked');
+  t.equal(archForAbi('x32'), ARCHES.x86_64, 'x32 runs on the x86_64 kernel');
+  for (const a of Object.values(ARCHES)) for (const abi of a.defaultAbis) t.ok(abi in a.probeAbis, `${a.name}'s default ${abi} is one of its ABIs`);
   for (const abi of ALL_ABIS) t.ok(archForAbi(abi), `${abi} has a kernel`);
   t.equal(ALL_ABIS.length, Object.values(ARCHES).reduce((n, a) => n + Object.keys(a.probeAbis).length, 0), 'no ABI is listed twice');
-  t.equal(archForAbi('x32'), undefined, 'an ABI no arch has is unknown');
+  t.equal(archForAbi('arm64'), undefined, 'an ABI no arch has is unknown');
 });
 
 t.test('fingerprint: the status and every case, nothing else', async (t) => {

@@ -32,7 +32,7 @@ t.test('reproducer holds the exact make and qemu lines', async (t) => {
   t.match(s, /^SRC='\/src\/linux with space'$/m);
   t.match(s, /make -C "\$SRC" O="\$B" ARCH=x86_64 olddefconfig/);
   t.match(s, /CCACHE_DIR=\/c\/ccache make -C "\$SRC" O="\$B" ARCH=x86_64 -j2 'CC=ccache gcc' bzImage/);
-  t.match(s, /exec qemu-system-x86_64 -accel tcg .* -kernel "\$KERNEL" -initrd "\$RUN\/initramfs.cpio" -append 'console=ttyS0 panic=-1 rdinit=\/init'/);
+  t.match(s, /exec qemu-system-x86_64 -accel tcg .* -kernel "\$KERNEL" -initrd "\$RUN\/initramfs.cpio" -append 'console=ttyS0 panic=-1 rdinit=\/init syscall\.x32=y'/);
 });
 
 t.test('reproducer boot mode runs the recorded qemu line (checked with a fake qemu)', async (t) => {

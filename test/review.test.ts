@@ -153,7 +153,7 @@ t.test('bad input: one line, exit 2, before anything runs', async (t) => {
     [['--port', 'nonsense'], /--port needs '<MESSAGE-ID>=FILE'/],
     [['--port', `<talk@example.org>=${mb}`, '--run', 'true'], /--port <talk@example\.org>: no reply diff with that Message-ID/],
     [['--run', 'true', '--abi', 'compat'], /--run replaces build and boot/],
-    [['--abi', 'x32'], /unknown ABI 'x32'/],
+    [['--abi', 'arm64'], /unknown ABI 'arm64'/],
     [['--probe', 'no_such_probe'], /unknown probe no_such_probe/],
   ];
   for (const [extra, re] of cases) {

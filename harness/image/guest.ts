@@ -1,5 +1,5 @@
-// Compile the guest userland (images/: init and probes, static, i386 and
-// x86_64), cached by the sources' content and the compiler version.
+// Compile the guest userland (images/: init and probes, static, i386,
+// x86_64 and x32), cached by the sources' content and the compiler version.
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CacheStore } from '../cache/store.ts';

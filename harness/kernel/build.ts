@@ -130,7 +130,8 @@ export async function buildKernel(req: BuildRequest, run: CommandRunner = runCom
           req.log?.(`config inputs unchanged: keeping ${seed.record.key}'s .config`);
         } else {
           req.log?.(`configuring ${req.arch.name} (tinyconfig + ${req.requested.size} requested options)`);
-          await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
+          const configured = await configureKernel({ srcDir: req.tree.srcDir, buildDir, arch: req.arch, requested: req.requested }, run);
+          for (const [asked, used] of configured.renamed) req.log?.(`config: this tree names ${asked} ${used} (its older name): requested as ${used}`);
         }
         configMs = Date.now() - t0;
         req.log?.(`building ${req.arch.imageTarget} with ${plan.buildArgs.slice(0, -1).join(' ')}${plan.env.CCACHE_DIR ? '' : ' (ccache missing: cold build)'}`);

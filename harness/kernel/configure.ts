@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { ArchDef } from '../model/arch.ts';
 import { usageError, infraError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
-import { explainDropped } from './kconfig-why.ts';
-import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, type Kconfig } from './kconfig.ts';
+import { explainDropped, srcArchOf, symbolFacts } from './kconfig-why.ts';
+import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, renameQuestions, withDeclaredNames, type Kconfig } from './kconfig.ts';
 
 export interface ConfigRequest {
   srcDir: string;
@@ -20,6 +20,19 @@ export interface ConfigResult {
   /** The final .config text after olddefconfig. */
   configText: string;
   final: Kconfig;
+  /** Requested options this tree declares under their older names (KCONFIG_RENAMES): [asked, used]. */
+  renamed: [string, string][];
+}
+
+/** The requested options under the names this tree's Kconfig declares (one grep, only when a renamed option is asked for). */
+export async function declaredRequest(srcDir: string, makeArch: string, requested: Kconfig, run: CommandRunner = runCommand): Promise<{ config: Kconfig; renamed: [string, string][] }> {
+  const names = renameQuestions(requested);
+  if (names.length === 0) return { config: requested, renamed: [] };
+  const facts = await symbolFacts(srcDir, names, run);
+  if (!facts) return { config: requested, renamed: [] };
+  const arch = srcArchOf(makeArch);
+  const declared = (n: string) => (facts.get(n)?.entries ?? []).some((e) => !/^arch\//.test(e.file) || e.file.startsWith(`arch/${arch}/`));
+  return withDeclaredNames(requested, declared);
 }
 
 /** Base make invocation for a build dir; shared with the build stage and reproducer.sh. */
@@ -60,7 +73,8 @@ export async function configureKernel(req: ConfigRequest, run: CommandRunner = r
   if (previous !== null) await rename(dotConfig, kept); // tinyconfig starts from nothing
   await make('tinyconfig');
   const tiny = parseKconfig(await readFile(dotConfig, 'utf8'));
-  await writeFile(dotConfig, formatKconfig(mergeKconfig(tiny, req.requested)));
+  const { config: requested, renamed } = await declaredRequest(req.srcDir, req.arch.makeArch, req.requested, run);
+  await writeFile(dotConfig, formatKconfig(mergeKconfig(tiny, requested)));
   await make('olddefconfig');
   const configText = await readFile(dotConfig, 'utf8');
   if (previous !== null) {
@@ -68,10 +82,10 @@ export async function configureKernel(req: ConfigRequest, run: CommandRunner = r
     else await rm(kept, { force: true });
   }
   const final = parseKconfig(configText);
-  const dropped = findDropped(req.requested, final);
+  const dropped = findDropped(requested, final);
   if (dropped.length > 0) {
     const why = await explainDropped(req.srcDir, req.arch.makeArch, dropped, final, run);
     throw usageError(`olddefconfig dropped requested options: ${why ?? describeDropped(dropped)}`);
   }
-  return { configText, final };
+  return { configText, final, renamed };
 }

@@ -48,6 +48,42 @@ export function formatKconfig(c: Kconfig): string {
   return [...c].map(([k, v]) => (v === 'n' ? `# ${k} is not set` : `${k}=${v}`)).join('\n') + '\n';
 }
 
+/**
+ * Options renamed upstream: the current name → the name older trees declare.
+ * Fragments name the current one; on a tree that declares only the old name,
+ * the old one is requested in its place (withDeclaredNames), so one base
+ * fragment configures 5.9 and 6.1 alike. 5.9 declares X86_X32, 6.1 X86_X32_ABI.
+ */
+export const KCONFIG_RENAMES: Readonly<Record<string, string>> = Object.freeze({
+  CONFIG_X86_X32_ABI: 'CONFIG_X86_X32',
+});
+
+/** The renamed options of `requested` whose names a tree must be asked about: current and old, without CONFIG_. */
+export function renameQuestions(requested: Kconfig): string[] {
+  return [...requested.keys()].filter((k) => k in KCONFIG_RENAMES).flatMap((k) => [k, KCONFIG_RENAMES[k]!].map((n) => n.replace(/^CONFIG_/, '')));
+}
+
+/**
+ * Pure: `requested` with each renamed option under the name the tree declares
+ * (`declared` takes a name without CONFIG_), in the same place. A current name
+ * the tree lacks moves to the old name when the tree declares that one and it
+ * was not requested itself; otherwise nothing changes, and a dropped option is
+ * reported as usual.
+ */
+export function withDeclaredNames(requested: Kconfig, declared: (name: string) => boolean): { config: Kconfig; renamed: [from: string, to: string][] } {
+  const renamed: [string, string][] = [];
+  const config: Kconfig = new Map();
+  for (const [k, v] of requested) {
+    const old = KCONFIG_RENAMES[k];
+    const bare = (n: string) => n.replace(/^CONFIG_/, '');
+    if (old !== undefined && !declared(bare(k)) && declared(bare(old)) && !requested.has(old)) {
+      config.set(old, v);
+      renamed.push([k, old]);
+    } else config.set(k, v);
+  }
+  return { config, renamed };
+}
+
 export interface Dropped {
   option: string;
   requested: string;

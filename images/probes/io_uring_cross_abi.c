@@ -8,7 +8,7 @@
  * file with known content. The child is either this very binary (control
  * cases) or its sibling of the other ABI: the harness installs the probes
  * as /kseries/bin/<abi>/<name>, so the sibling is /proc/self/exe with the
- * "/i386/" or "/x86_64/" directory swapped (the host test's build tree has
+ * "/i386/", "/x32/" or "/x86_64/" directory swapped (the host test's build tree has
  * the same shape). No sibling: the cross cases are skipped.
  *
  * Shared arena. With SQPOLL the SQ thread resolves user addresses in the
@@ -81,7 +81,8 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define MY_ABI (sizeof(long) == 8 ? "x86_64" : "i386")
+/* The sibling of a 32-bit build (i386, x32) is the x86_64 one, and the x86_64 build's is i386. */
+#define MY_ABI PROBE_ABI_DIR
 #define OTHER_ABI (sizeof(long) == 8 ? "i386" : "x86_64")
 
 #define ARENA_LEN (64 * 1024)

@@ -79,6 +79,16 @@ static long raw_rw2(long nr, const char *what, int fd, const struct iovec *iov,
 	unsigned long hi = (unsigned long)((u >> (sizeof(long) * 4)) >> (sizeof(long) * 4));
 	long ret;
 
+	if (PROBE_X32) {
+		/* x32's preadv2/pwritev2 take the offset whole, in one 64-bit register */
+		ktap_diag("%s: syscall(%ld, fd=%d, iov, %d, pos=%lld, flags=0x%x) (x32: one register)",
+			  what, nr, fd, cnt, (long long)pos, (unsigned)flags);
+		errno = 0;
+		ret = syscall(nr, fd, iov, cnt, (long long)pos, flags);
+		*err = errno;
+		ktap_diag_ret(what, ret, *err);
+		return ret;
+	}
 	ktap_diag("%s: syscall(%ld, fd=%d, iov, %d, lo=0x%lx, hi=0x%lx, flags=0x%x) offset %lld",
 		  what, nr, fd, cnt, lo, hi, (unsigned)flags, (long long)pos);
 	errno = 0;

@@ -70,6 +70,16 @@ static long raw_prwv(long nr, const char *what, int fd, const struct iovec *iov,
 	unsigned long lo, hi;
 	long ret;
 
+	if (PROBE_X32) {
+		/* x32's preadv/pwritev take the offset whole, in one 64-bit register */
+		ktap_diag("%s: syscall(%ld, fd=%d, iov, %d, pos=0x%llx) (x32: one register)",
+			  what, nr, fd, cnt, (unsigned long long)pos);
+		errno = 0;
+		ret = syscall(nr, fd, iov, cnt, (unsigned long long)pos);
+		*err = errno;
+		ktap_diag_ret(what, ret, *err);
+		return ret;
+	}
 	split_pos(pos, &lo, &hi);
 	ktap_diag("%s: syscall(%ld, fd=%d, iov, %d, lo=0x%lx, hi=0x%lx) for offset 0x%llx",
 		  what, nr, fd, cnt, lo, hi, (unsigned long long)pos);
