@@ -39,6 +39,8 @@
  *     written                                          -> layout=creator
  *   the data arrives intact                           -> layout=submitter
  *   io_uring_enter() refused for a non-creator task   -> layout=refused
+ *     (EPERM, EACCES, EEXIST, EOPNOTSUPP, or EINVAL: the posted diffs of
+ *     the PF_FORCE_COMPAT review fail a mismatched io_uring_enter() so)
  *   anything else (partial data, stray writes, ...)   -> layout=other
  *
  * Each outcome is printed as a stable line
@@ -56,6 +58,10 @@
  *   cross_abi_consistent    the cross runs that completed (at least two of
  *                           the three) agree on the layout: a ring must not
  *                           change its ABI with the submission path
+ *
+ * A kernel that refuses to create the SQPOLL ring itself (EINVAL or EPERM
+ * from io_uring_setup, e.g. SQPOLL refused to compat tasks) makes the
+ * SQPOLL cases SKIP, with the errno: there is no such ring to share.
  *
  * Bounded: the child waits 3 s for its CQE and the parent reaps it within
  * 6 s, SIGKILL as a last resort.
@@ -218,6 +224,7 @@ struct outcome {
 	int ran;            /* the child got as far as a CQE (or a refusal) */
 	enum mode mode;
 	const char *layout; /* creator / submitter / refused / other */
+	int setup_errno;    /* run_one() returned 1: io_uring_setup refused the SQPOLL ring */
 };
 
 static unsigned char *arena;
@@ -299,7 +306,8 @@ static pid_t spawn(const char *path, int ring_fd)
 
 /*
  * One run: ring created here (mode decides SQPOLL), child `path` of ABI
- * `child_abi` submits. Fills *o; returns 0, or -1 if the machinery (not
+ * `child_abi` submits. Fills *o; returns 0, 1 if the kernel refused to
+ * create the SQPOLL ring (o->setup_errno), or -1 if the machinery (not
  * the kernel's io_uring semantics) failed, with the reason printed.
  */
 static int run_one(const char *what, const char *path, const char *child_abi,
@@ -314,6 +322,11 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 	o->mode = mode;
 	o->layout = "other";
 	ret = uring_open(&r, 4, sqpoll ? IORING_SETUP_SQPOLL : 0, sqpoll ? 100 : 0);
+	if (ret < 0 && sqpoll && (ret == -EINVAL || ret == -EPERM)) {
+		ktap_diag("%s: ring setup refused: errno=%d %s", what, -ret, ktap_errname(-ret));
+		o->setup_errno = -ret;
+		return 1;
+	}
 	if (ret < 0) {
 		ktap_diag("%s: ring setup failed: errno=%d %s", what, -ret, ktap_errname(-ret));
 		return -1;
@@ -354,7 +367,7 @@ static int run_one(const char *what, const char *path, const char *child_abi,
 	}
 	if (WEXITSTATUS(status) == 7 && ctl->stage == 1 &&
 	    (ctl->err == EPERM || ctl->err == EACCES || ctl->err == EEXIST ||
-	     ctl->err == EOPNOTSUPP)) {
+	     ctl->err == EOPNOTSUPP || ctl->err == EINVAL)) {
 		o->ran = 1;
 		o->layout = "refused";
 		return 0;
@@ -445,8 +458,14 @@ int main(int argc, char **argv)
 		enum mode mode = m ? M_SQPOLL : M_INLINE;
 		const char *name = case_names[m];
 
-		if (run_one(name, self, MY_ABI, mode, fd, &o) < 0) {
+		ret = run_one(name, self, MY_ABI, mode, fd, &o);
+		if (ret < 0) {
 			ktap_fail(name, "the control run failed (see above)");
+			continue;
+		}
+		if (ret == 1) {
+			ktap_skip(name, "the kernel refuses an SQPOLL ring to a %s task: errno=%d %s",
+				  MY_ABI, o.setup_errno, ktap_errname(o.setup_errno));
 			continue;
 		}
 		ktap_diag("cross_abi: ring=%s submitter=%s mode=%s layout=%s", MY_ABI, MY_ABI,
@@ -467,8 +486,15 @@ int main(int argc, char **argv)
 			ktap_skip(name, "no sibling binary of the other ABI: %s", sib);
 			continue;
 		}
-		if (run_one(name, sib, OTHER_ABI, (enum mode)m, fd, &cross[ncross]) < 0) {
+		ret = run_one(name, sib, OTHER_ABI, (enum mode)m, fd, &cross[ncross]);
+		if (ret < 0) {
 			ktap_fail(name, "the run failed before a completion (see above)");
+			continue;
+		}
+		if (ret == 1) {
+			ktap_skip(name, "the kernel refuses an SQPOLL ring to a %s task: errno=%d %s",
+				  MY_ABI, cross[ncross].setup_errno,
+				  ktap_errname(cross[ncross].setup_errno));
 			continue;
 		}
 		ktap_diag("cross_abi: ring=%s submitter=%s mode=%s layout=%s res=%d", MY_ABI,
