@@ -80,6 +80,24 @@ t.test('native32: the same probes on an i386 kernel built from the same tree', a
   t.match(await readFile(join(out, 'console.log'), 'utf8'), /uname \S+ i686/);
 });
 
+t.test('x32: the probes as -mx32 binaries on the same x86_64 kernel', async (t) => {
+  const out = await runDir();
+  // native64 too: io_uring_cross_abi's x32 run needs its x86_64 sibling in the image.
+  const r = await kseries(['run', ...cacheArgs, '--abi', 'native64,x32', '--out', out, '--json', '-']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultsJson & { matrix: { abis: string[] } };
+  t.equal(res.run.arch, 'x86_64');
+  t.same(res.matrix.abis, ['native64', 'x32']);
+  const x32 = res.probes.filter((p) => p.abi === 'x32');
+  t.ok(x32.length >= 3);
+  t.equal(x32.length, res.probes.length / 2, 'every probe ran from both ABIs');
+  for (const p of x32) {
+    t.ok(p.status === 'PASS' || (p.status === 'SKIP' && /\S/.test(String((p as { reason?: string }).reason ?? ''))), `${p.id}: ${p.status}`);
+  }
+  t.match(await readFile(join(out, 'config'), 'utf8'), /^CONFIG_X86_X32_ABI=y$/m, 'the kernel has the x32 ABI');
+  t.match(await readFile(join(out, 'console.log'), 'utf8'), /this binary: \/kseries\/bin\/x32\/io_uring_cross_abi \(x32\); sibling: \/kseries\/bin\/x86_64\//, 'the x32 binary ran, its x86_64 sibling beside it');
+});
+
 t.test('a second run reuses the build', async (t) => {
   const out = await runDir();
   const r = await kseries(['run', ...cacheArgs, '--out', out, '--json', '-']);
