@@ -60,6 +60,10 @@ t.test('run, bisect and claims refuse bad input before creating the run director
     [['bisect', '--tree', join(s.dir, 'no-such-tree'), '--run', 'true', '--patches', s.dir], /does not exist/],
     [['bisect', '--tree', s.tree, '--run', 'true', '--range', 'HEAD~1..HEAD'], /--range needs --tree with git history/],
     [['claims', 'compat-sqpoll-6.1', '--tree', s.tree, '--fragment', join(s.dir, 'typo.config')], /typo.config:3/],
+    [['run', '--tree', s.tree, '--junit', join(s.dir, 'no-dir', 'r.xml')], /--junit .*r\.xml: directory .*no-dir does not exist/],
+    [['run', '--tree', s.tree, '--ktap', s.dir], /--ktap .*: is a directory, not a file/],
+    [['claims', 'compat-sqpoll-6.1', '--tree', s.tree, '--junit', join(s.dir, 'no-dir', 'c.xml')], /--junit .*c\.xml: directory .*no-dir does not exist/],
+    [['bisect', '--tree', s.tree, '--run', 'true', '--patches', s.dir, '--html', join(s.dir, 'no-dir', 'b.html')], /--html .*b\.html: directory .*no-dir does not exist/],
   ];
   for (const [args, msg] of cases) {
     const r = await kseries(...args, '--cache', s.cache, '--out', s.out);

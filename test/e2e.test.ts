@@ -2,6 +2,7 @@
 // The first run pays for the build (cached by key, ccache underneath);
 // everything after reuses it, so the failure modes below cost a boot each.
 import t from 'tap';
+import { junitSchemaErrors } from './fixtures/junit/validate.ts';
 import { parseConsole } from '../harness/console/parse-console.ts';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
@@ -193,8 +194,13 @@ t.test('a multi-variant run (both builds cached) as KCIDB and as one HTML page, 
   const out = await runDir();
   const page = join(out, 'page.html');
   const kcidb = join(out, 'kcidb.json');
-  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base,demo', '--abi', 'compat,native64', '--out', out, '--html', page, '--kcidb', kcidb]);
+  const junit = join(out, 'junit.xml');
+  const r = await kseries(['run', ...cacheArgs, '--profile', 'compat-sqpoll-6.1', '--variant', 'base,demo', '--abi', 'compat,native64', '--out', out, '--html', page, '--kcidb', kcidb, '--junit', junit]);
   t.equal(r.exitCode, 1, 'demo fails io_uring_setup:compat');
+  const xml = await readFile(junit, 'utf8');
+  t.same(await junitSchemaErrors(xml), [], 'the JUnit document of a real run validates against the common JUnit schema');
+  t.match(xml, /<testsuite name="demo\.io_uring_setup:compat"[^>]* failures="[1-9]/, 'the failing variant\'s suite counts its failures');
+  t.match(xml, /<testsuite name="base\.io_uring_setup:compat"[^>]* failures="0"/);
   const doc = JSON.parse(await readFile(kcidb, 'utf8')) as { checkouts: { patchset_hash: string }[]; tests: { path: string; status: string }[] };
   t.same(kcidbErrors(doc), [], 'the KCIDB document of a real run validates against kcidb-io\'s schema');
   t.equal(doc.checkouts.length, 2, 'one checkout per source state');

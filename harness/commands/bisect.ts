@@ -24,10 +24,11 @@ import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted } from './output.ts';
 import { sha256 } from '../util/hash.ts';
 import { archForAbi } from '../model/arch.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, htmlOption, jsonOption, outOption, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, htmlOption, jsonOption, junitOption, outOption, seriesOptions, treeOptions } from './options.ts';
+import { bisectJunit, junitXml } from '../report/junit.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
-import { checkFragments, checkProbes } from './validate.ts';
+import { checkFragments, checkProbes, checkOutputFiles, outputFiles } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -37,6 +38,7 @@ function builder(y: Argv) {
     .option('out', outOption('run directory (one subdirectory per step)', 'Output:'))
     .option('json', jsonOption("write the result as JSON to FILE ('-' for stdout)", 'Output:'))
     .option('html', htmlOption('one self-contained HTML page to FILE: the prefix line of the series, good, bad and skipped'))
+    .option('junit', junitOption('the result as JUnit XML to FILE: one testcase per tested prefix (good passes, bad fails, untestable skips) and one for the verdict'))
     .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text result for a reply on the list (72 columns, no local paths) to FILE; always kept as bisect.txt in the run dir' });
 }
 
@@ -49,6 +51,7 @@ function exitFor(status: string): number {
 
 async function bisectHandler(a: BisectArgs): Promise<number> {
   const t0 = Date.now();
+  await checkOutputFiles(outputFiles(a));
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   if (!a.probe === !a.run) throw usageError('give exactly one of --probe NAME[:ABI] and --run CMD');
   const spec = a.probe ? parseProbeSpec(a.probe) : undefined;
@@ -107,6 +110,7 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
     const r = await store.withLock('bisect', sha256(tree.srcDir).slice(0, 16), () =>
       bisectRange({ repoDir: tree.srcDir, worktreeDir, good, bad, judge, log: (m) => (steps.push(m), progress.stage('bisect', m)) }),
     );
+    if (a.junit) await writeFile(a.junit, junitXml('kseries bisect', bisectJunit(`commits ${good}..${bad}`, [], { status: r.status, line: formatRangeResult(r)[0] ?? r.status })));
     return finish(r, formatRangeResult(r), exitFor(r.status), formatBisectText(formatRangeResult(r), [], textContext(`commits ${good}..${bad}`)));
   }
 
@@ -130,6 +134,11 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
   if (a.html) {
     const steps = result.steps.map((x) => ({ k: x.k, state: x.decided }));
     await writeFile(a.html, htmlPage('kseries bisect', `${s ? `"${s.title}" v${s.revision}` : list.describe} · ${resultLines[0] ?? ''}`, [bisectSection(list.patches.length, steps, result.firstBad, prefixNamer(list))]));
+  }
+  if (a.junit) {
+    const label = (k: number) => (k === 0 ? 'base' : `${list.patches[k - 1]!.index}/${list.patches[k - 1]!.total ?? list.patches.length} ${list.patches[k - 1]!.title}`);
+    const junitSteps = result.steps.map((x) => ({ k: x.k, decided: x.decided, label: label(x.k), ...(x.value !== undefined ? { value: x.value } : {}), ...(x.decided === 'skip' ? { reason: x.observations.map((o) => (o.kind === 'skip' ? o.reason : '')).filter(Boolean).join('; ') || 'a tie between observations' } : {}) }));
+    await writeFile(a.junit, junitXml('kseries bisect', bisectJunit(s ? `"${s.title}" v${s.revision}` : list.describe, junitSteps, { status: result.status, line: resultLines[0] ?? result.status })));
   }
   return finish({ ...result, patches: list.patches.map((p) => ({ index: p.index, title: p.title, messageId: p.message.messageId })) }, lines, exitFor(result.status), text);
 }

@@ -27,11 +27,12 @@ import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { kernelEntry } from './run.ts';
 import { sha256 } from '../util/hash.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, htmlOption, jsonOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, htmlOption, jsonOption, junitOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
 import { variantPlanFrom, withPlanCheckout, type VariantPlan } from '../variant/plan.ts';
-import { checkFragments } from './validate.ts';
+import { checkFragments, checkOutputFiles, outputFiles } from './validate.ts';
 import { claimsKtap } from '../report/ktap.ts';
+import { claimsJunit, junitXml } from '../report/junit.ts';
 import { claimsSection, htmlPage, matrixSection } from '../report/html.ts';
 import { buildMatrix } from '../report/matrix.ts';
 import type { PatchApplyReport } from '../apply/apply-types.ts';
@@ -48,6 +49,7 @@ function builder(y: Argv) {
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' })
     .option('html', htmlOption('one self-contained HTML page to FILE: the matrix of the variants run, the claims with their evidence'))
     .option('ktap', ktapOption('the verdicts as a KTAP v1 document to FILE (ok as recorded, not ok against the expectation or for the infrastructure, SKIP when inconclusive)'))
+    .option('junit', junitOption('the verdicts as JUnit XML to FILE: as recorded passes, against the expectation fails, inconclusive skips, infra-error errors'))
     .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text report for a reply on the list (72 columns, no local paths) to FILE; always kept as claims.txt in the run dir' });
 }
 
@@ -95,6 +97,7 @@ function checkClaims(profile: Profile, loaded: LoadedClaims, cases: ProbeCaseTab
 
 async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const t0 = Date.now();
+  await checkOutputFiles(outputFiles(a));
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile = await loadProfile(profilePath(a.profile));
   const cases = await loadProbeCases();
@@ -196,12 +199,13 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
     });
     await writeFile(a.html, htmlPage(`kseries claims: ${profile.name}`, `${context.treeName} · ${countWords(evaluations, invalid.length).join(', ')}`, [...(booted.length > 0 ? [matrixSection(matrix)] : []), claimsSection(html)]));
   }
-  if (a.ktap) {
+  if (a.ktap || a.junit) {
     const entries = evaluations.map((e) => {
       const c = claims.find((x) => x.id === e.id);
       return { id: e.id, verdict: e.verdict, ...(e.unexpected !== undefined ? { unexpected: e.unexpected } : {}), reason: e.reason, ...(c ? { said: `${c.author}, ${c.date}: ${c.claim}` } : {}) };
     });
-    await writeFile(a.ktap, claimsKtap(entries, invalid));
+    if (a.ktap) await writeFile(a.ktap, claimsKtap(entries, invalid));
+    if (a.junit) await writeFile(a.junit, junitXml(`kseries claims ${profile.name}`, claimsJunit(profile.name, entries, invalid)));
   }
   const sink = jsonSink(a.json);
   await sink.write(json);

@@ -147,6 +147,11 @@ export function ktapOption(describe = "kseries' own result as a KTAP v1 document
   return { type: 'string' as const, nargs: 1, describe, group: 'Output:' };
 }
 
+/** --junit FILE: the answer as JUnit XML (report/junit.ts), for CI test reports, as kunit.py and tuxrun offer. */
+export function junitOption(describe = 'the result as JUnit XML to FILE, for CI test reports (one testsuite per probe, one testcase per case)') {
+  return { type: 'string' as const, nargs: 1, describe, group: 'Output:' };
+}
+
 /** --html FILE: one self-contained page to look at (report/html.ts). */
 export function htmlOption(describe: string) {
   return { type: 'string' as const, nargs: 1, describe, group: 'Output:' };

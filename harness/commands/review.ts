@@ -24,10 +24,11 @@ import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { parsePatchMails, seriesBase } from '../variant/patches.ts';
 import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted } from './output.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, outOption, profilePath, repeatable, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, jsonOption, junitOption, outOption, profilePath, repeatable, treeOptions } from './options.ts';
+import { junitXml, reviewJunit } from '../report/junit.ts';
 import { treeFor } from './series-args.ts';
 import { loadProfile, type Profile } from '../profile/profile.ts';
-import { checkFragments, checkProbes } from './validate.ts';
+import { checkFragments, checkProbes, checkOutputFiles, outputFiles } from './validate.ts';
 
 function builder(y: Argv) {
   return bootOptions(configOptions(treeOptions(y)))
@@ -47,7 +48,8 @@ function builder(y: Argv) {
     .option('guess-base', { type: 'boolean', default: false, group: 'Review:', describe: "without a usable base-commit:, find the base from the patches' index lines (as b4 does)" })
     .option('allow-misplaced', { type: 'boolean', default: false, group: 'Review:', describe: 'accept fuzzed hunks that land in another function' })
     .option('out', outOption('run directory: review.txt, review.md, review.json, one subdirectory per kernel', 'Output:'))
-    .option('json', jsonOption("the review as JSON to FILE ('-' for stdout)", 'Output:'));
+    .option('json', jsonOption("the review as JSON to FILE ('-' for stdout)", 'Output:'))
+    .option('junit', junitOption('the review as JUnit XML to FILE: one testsuite per revision and reply diff, one testcase per probe cell, failing where it differs from the base'));
 }
 
 type ReviewArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>> & { message: string };
@@ -86,6 +88,7 @@ export async function buildEstimates(store: CacheStore): Promise<{ coldBuildMs: 
  */
 async function reviewHandler(a: ReviewArgs): Promise<number> {
   const t0 = Date.now();
+  await checkOutputFiles(outputFiles(a));
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const profile: Profile | undefined = a.profile ? await loadProfile(profilePath(a.profile)) : undefined;
   const store = new CacheStore(a.cache);
@@ -164,6 +167,7 @@ async function reviewHandler(a: ReviewArgs): Promise<number> {
   await writeFile(join(runDir, 'review.txt'), text);
   await writeFile(join(runDir, 'review.md'), formatReviewMarkdown(report));
   await writeFile(join(runDir, 'review.json'), json);
+  if (a.junit) await writeFile(a.junit, junitXml(`kseries review <${report.messageId}>`, reviewJunit(report.table, report.cells)));
   await sink.write(json);
   const undecided = report.leftOut.length > 0 || report.revisions.some((r) => r.changes.some((c) => c.status !== 'found'));
   const code = undecided ? 5 : ExitCode.OK;

@@ -10,6 +10,7 @@ import type { PipelineStages, RunRecord, Stage } from '../run/pipeline.ts';
 import { kernelsFor, runVariants, type KernelRun, type VariantsRunOptions, type VariantToRun } from '../run/variants-run.ts';
 import { formatMatrix } from '../report/matrix.ts';
 import { resultsKtap } from '../report/ktap.ts';
+import { junitXml, resultsJunit } from '../report/junit.ts';
 import { htmlPage, matrixSection } from '../report/html.ts';
 import { kcidbDocument, type KcidbRun } from '../report/kcidb.ts';
 import { sha256File } from '../util/hash.ts';
@@ -17,12 +18,12 @@ import { Progress } from '../run/progress.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
-import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, htmlOption, jsonOption, ktapOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
+import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, countOption, exitCodeCommand, htmlOption, jsonOption, junitOption, ktapOption, MAX_ENTRY_TIMEOUT_SEC, outOption, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { profileFrom, treeFor } from './series-args.ts';
 import { variantPlanFrom } from '../variant/plan.ts';
 import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
-import { checkAdds, checkExecs, checkFragments, checkProbes } from './validate.ts';
+import { checkAdds, checkExecs, checkFragments, checkProbes, checkOutputFiles, outputFiles } from './validate.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
 
 function builder(y: Argv) {
@@ -35,6 +36,7 @@ function builder(y: Argv) {
     .option('out', outOption('run directory'))
     .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'))
     .option('ktap', ktapOption())
+    .option('junit', junitOption())
     .option('kcidb', { type: 'string', nargs: 1, group: 'Output:', describe: "the run as KernelCI's KCIDB v5.3 JSON to FILE: checkouts, builds, and tests with dotted paths" })
     .option('html', htmlOption('one self-contained HTML page to FILE: the probe × ABI × variant matrix, cells coloured by status'));
 }
@@ -114,6 +116,7 @@ function noResultsJson(meta: RunJson, status: Status | 'USAGE', exitCode: number
 export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): Promise<number> {
   const progress = new Progress(process.stderr, Boolean(process.stderr.isTTY));
   const request = await runRequestFrom(a);
+  await checkOutputFiles(outputFiles(a));
   const runDir = await createRunDir(a.out);
   progress.stage('run', `artefacts in ${runDir}`);
   const meta: RunJson = { command: process.argv.slice(2).join(' '), runDir };
@@ -136,6 +139,10 @@ export async function runHandler(a: RunArgs, stages?: Partial<PipelineStages>): 
     out.write(`results: ${runDir} (exit ${outcome.exitCode})\n`);
     await writeResults(runDir, a.json, outcome.merged, meta, { exitCode: outcome.exitCode, matrix: outcome.matrix });
     if (a.ktap) await writeFile(a.ktap, resultsKtap(outcome.merged));
+    if (a.junit) {
+      const several = outcome.perVariant.length > 1;
+      await writeFile(a.junit, junitXml('kseries run', outcome.perVariant.flatMap((v) => resultsJunit(v.result.probes, several ? { variant: v.variant } : {}))));
+    }
     if (a.kcidb) await writeFile(a.kcidb, jsonText(kcidbDocument(await Promise.all(outcome.runs.map(kcidbRun)))));
     if (a.html) await writeFile(a.html, htmlPage('kseries run', `${outcome.runs.length} kernel(s): ${[...new Set(outcome.runs.map((r) => r.variant))].join(', ')} · exit ${outcome.exitCode}`, [matrixSection(outcome.matrix)]));
     return outcome.exitCode;

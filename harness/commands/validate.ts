@@ -1,11 +1,38 @@
 // Input checks that must fail before anything is created or built. Each throws a usage
 // error (exit 2) naming the bad input; the stages repeat none of this.
-import { readFile, stat } from 'node:fs/promises';
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { listProbes } from '../image/guest.ts';
 import { parseAdd, type UserAdd } from '../image/initramfs.ts';
 import { splitCommand } from '../image/init-plan.ts';
 import { kconfigSyntaxErrors } from '../kernel/kconfig.ts';
 import { usageError } from '../util/errors.ts';
+
+/**
+ * Report files (--json, --ktap, --junit, --html, --kcidb, --text, --markdown)
+ * are written at the end: their directories must exist and be writable before
+ * anything is built. '-' (stdout) and unset options pass.
+ */
+export async function checkOutputFiles(files: Readonly<Record<string, unknown>>): Promise<void> {
+  for (const [option, value] of Object.entries(files)) {
+    if (typeof value !== 'string' || value === '-' || value === '') continue;
+    const path = resolve(value);
+    const st = await stat(path).catch(() => null);
+    if (st?.isDirectory()) throw usageError(`--${option} ${value}: is a directory, not a file`);
+    const dir = dirname(path);
+    const d = await stat(dir).catch(() => null);
+    if (!d?.isDirectory()) throw usageError(`--${option} ${value}: directory ${dirname(value)} does not exist`);
+    if (!(await access(dir, constants.W_OK).then(() => true, () => false))) throw usageError(`--${option} ${value}: directory ${dirname(value)} is not writable`);
+  }
+}
+
+/** Report-file options of the commands, checked by checkOutputFiles. */
+export const OUTPUT_FILE_OPTIONS = ['json', 'ktap', 'junit', 'html', 'kcidb', 'text', 'markdown'] as const;
+
+/** The report-file options a command was given, for checkOutputFiles. */
+export function outputFiles(a: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(OUTPUT_FILE_OPTIONS.map((o) => [o, a[o]]));
+}
 
 /** Probe names must be probes under images/probes/. */
 export async function checkProbes(names: readonly string[]): Promise<void> {
