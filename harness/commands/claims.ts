@@ -9,7 +9,8 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { evaluateClaims, type ClaimResults } from '../claims/evaluate.ts';
 import { formatClaimsPlan, planClaims } from '../claims/claim-plan.ts';
 import { loadProbeCases, type ProbeCaseTable } from '../claims/probe-cases.ts';
-import { countVerdicts, countWords, formatEvaluation, formatMarkdownReport, formatVerdictTable, rowLabel, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
+import { countVerdicts, countWords, formatEvaluation, formatMarkdownReport, formatVerdictTable, loreLink, rowLabel, toClaimsJson, type ClaimsReportContext } from '../claims/report.ts';
+import { kcidbClaims, kcidbDocument } from '../report/kcidb.ts';
 import { formatTextReport, publicCommand } from '../claims/report-text.ts';
 import { publicTreeName } from '../kernel/tree.ts';
 import { predicateRefs, probeBinary, readClaims, selectLoaded, sourcePredicates, type Claim, type LoadedClaims, type SourcePredicate } from '../claims/spec.ts';
@@ -25,7 +26,7 @@ import { KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
-import { kernelEntry } from './run.ts';
+import { kcidbRun, kernelEntry } from './run.ts';
 import { sha256 } from '../util/hash.ts';
 import { BASE_FRAGMENTS_DIR, bootOptions, buildAndBootFrom, configOptions, exitCodeCommand, htmlOption, jsonOption, junitOption, ktapOption, outOption, profilePath, repeatable, seriesOptions, treeOptions } from './options.ts';
 import { treeFor } from './series-args.ts';
@@ -49,6 +50,7 @@ function builder(y: Argv) {
     .option('markdown', { type: 'string', nargs: 1, group: 'Output:', describe: 'Markdown report to FILE; always kept as claims.md in the run dir' })
     .option('html', htmlOption('one self-contained HTML page to FILE: the matrix of the variants run, the claims with their evidence'))
     .option('ktap', ktapOption('the verdicts as a KTAP v1 document to FILE (ok as recorded, not ok against the expectation or for the infrastructure, SKIP when inconclusive)'))
+    .option('kcidb', { type: 'string', nargs: 1, group: 'Output:', describe: "KernelCI's KCIDB v5.3 JSON to FILE: the variants' checkouts, builds and tests, each claim an issue, each probe row of its evidence an incident" })
     .option('junit', junitOption('the verdicts as JUnit XML to FILE: as recorded passes, against the expectation fails, inconclusive skips, infra-error errors'))
     .option('text', { type: 'string', nargs: 1, group: 'Output:', describe: 'plain-text report for a reply on the list (72 columns, no local paths) to FILE; always kept as claims.txt in the run dir' });
 }
@@ -198,6 +200,21 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
       };
     });
     await writeFile(a.html, htmlPage(`kseries claims: ${profile.name}`, `${context.treeName} · ${countWords(evaluations, invalid.length).join(', ')}`, [...(booted.length > 0 ? [matrixSection(matrix)] : []), claimsSection(html)]));
+  }
+  if (a.kcidb) {
+    const kruns = await Promise.all(runs.map(kcidbRun));
+    const doc = kcidbDocument(kruns);
+    const { issues, incidents } = kcidbClaims(
+      evaluations.map((e) => {
+        const c = claims.find((x) => x.id === e.id)!;
+        return {
+          profile: profile.name, id: e.id, author: c.author, claim: c.claim, ...(c.messageId ? { reportUrl: loreLink(c.messageId) } : {}), verdict: e.verdict, reason: e.reason,
+          evidence: e.evidence.map((r) => ({ variant: r.variant, abi: r.abi, probe: r.probe, ...(r.case !== undefined ? { case: r.case } : {}), status: r.status, ...(r.lines[0] ? { line: r.lines[0] } : {}) })),
+        };
+      }),
+      kruns,
+    );
+    await writeFile(a.kcidb, jsonText({ ...doc, issues, incidents }));
   }
   if (a.ktap || a.junit) {
     const entries = evaluations.map((e) => {

@@ -89,7 +89,8 @@ export type RunJson = { command: string; runDir: string } & (Partial<RunRecord> 
 
 /** One kernel of several in results.json: variant, arch and exit code, then its record (a variant's record names it <label>/<name>). */
 /** What KCIDB needs of one kernel's run, the patch files hashed. */
-async function kcidbRun(r: KernelRun): Promise<KcidbRun> {
+/** A kernel run as report/kcidb.ts takes it: its patch files hashed. */
+export async function kcidbRun(r: KernelRun): Promise<KcidbRun> {
   const dir = join(r.runDir, 'patches');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.patch')).sort();
   const patches = await Promise.all(names.map(async (n) => ({ path: join(dir, n), sha256: await sha256File(join(dir, n)) })));

@@ -96,3 +96,55 @@ export function kcidbDocument(runs: readonly KcidbRun[]): Record<string, unknown
   }
   return { version: { ...KCIDB_VERSION }, checkouts: [...checkouts.values()], builds, tests };
 }
+
+/** A decided or undecided claim, as kcidbClaims needs it. */
+export interface KcidbClaim {
+  profile: string;
+  id: string;
+  author: string;
+  claim: string;
+  /** The mail that made it (absent for kseries' own observations). */
+  reportUrl?: string;
+  verdict: 'confirmed' | 'refuted' | 'inconclusive' | 'infra-error';
+  reason: string;
+  /** The probe (and case) rows that decided it; series-fact rows have no probe. */
+  evidence: readonly { variant: string; abi: string; probe: string; case?: string; status: string; line?: string }[];
+}
+
+/**
+ * Claims as KCIDB issues and incidents: each claim is an issue (its mail as
+ * report_url, the claim as its comment, the verdict in misc), and each probe
+ * row of a decided claim's evidence is an incident on that test of `runs`
+ * (present when the claim was confirmed, absent when refuted). Undecided
+ * claims and rows of the series (decided without a test) get no incident.
+ */
+export function kcidbClaims(claims: readonly KcidbClaim[], runs: readonly KcidbRun[]): { issues: Record<string, unknown>[]; incidents: Record<string, unknown>[] } {
+  const issues: Record<string, unknown>[] = [];
+  const incidents: Record<string, unknown>[] = [];
+  for (const c of claims) {
+    const issueId = `${ORIGIN}:claim:${c.profile}:${c.id}`;
+    issues.push({
+      id: issueId, version: 1, origin: ORIGIN,
+      ...(c.reportUrl ? { report_url: c.reportUrl } : {}),
+      report_subject: c.claim.length > 200 ? `${c.claim.slice(0, 199)}…` : c.claim,
+      culprit: { code: true, tool: false, harness: false },
+      comment: `${c.author}: ${c.claim}`,
+      misc: { verdict: c.verdict, reason: c.reason },
+    });
+    if (c.verdict !== 'confirmed' && c.verdict !== 'refuted') continue;
+    let n = 0;
+    for (const row of c.evidence) {
+      if (row.probe === '') continue;
+      const run = runs.find((r) => r.variant === row.variant && r.result.probes.some((p) => p.probe === row.probe && p.abi === row.abi));
+      if (!run) continue;
+      const probe = run.result.probes.find((p) => p.probe === row.probe && p.abi === row.abi)!;
+      const testId = `${ORIGIN}:${run.buildKey}:${row.probe}:${row.abi}${row.case !== undefined && probe.cases.some((x) => x.name === row.case) ? `:${row.case}` : ''}`;
+      incidents.push({
+        id: `${issueId}:${++n}`, origin: ORIGIN, issue_id: issueId, issue_version: 1, test_id: testId,
+        present: c.verdict === 'confirmed',
+        comment: `${row.variant} ${row.probe}:${row.abi}${row.case ? ` ${row.case}` : ''}: ${row.status}${row.line ? ` ${row.line}` : ''}`,
+      });
+    }
+  }
+  return { issues, incidents };
+}
