@@ -346,6 +346,20 @@ t.test('an infrastructure failure of a referenced variant is infra-error, whatev
   t.equal(e.find((x) => x.id === 'compat-differs-from-native32')!.verdict, 'confirmed', 'claims not using it are unaffected');
 });
 
+t.test("one arch's kernel failing makes only its ABIs infra-errors: the other kernel's results decide", async (t) => {
+  const res = results();
+  res['pavel-corrected']!.failedAbis = { native32: 'the i386 kernel: kernel build failed (make exit 2)' };
+  const claims = await loadFixtureClaims();
+  const e = evaluateClaims(claims, res);
+  const n32 = e.find((x) => x.id === 'compat-differs-from-native32')!;
+  t.equal(n32.verdict, 'infra-error', 'a claim asking native32 of that variant cannot be decided');
+  t.match(n32.reason, /variant pavel-corrected, native32: the i386 kernel: kernel build failed/);
+  const row = n32.evidence.find((x) => x.variant === 'pavel-corrected' && x.abi === 'native32')!;
+  t.equal(row.status, 'INFRA');
+  t.match(row.reason, /i386 kernel/);
+  t.equal(e.find((x) => x.id === 'corrected-sqpoll-only')!.verdict, 'confirmed', 'its compat and native64 results still decide');
+});
+
 t.test('deciding lines: regex, then errno, then ret=, then the last lines', async (t) => {
   const diags = ['a: io_uring_setup(entries=8)', 'a: ret=3', 'a: sq_entries=8', 'b: ret=-1 errno=22 EINVAL (Invalid argument)'];
   t.same(claimLines(diags, [/sq_entries/]), ['a: sq_entries=8']);

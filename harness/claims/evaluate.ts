@@ -20,6 +20,8 @@ export interface VariantOutcome {
   reason?: string;
   /** Absent for a variant that was only applied (its claims are about the series). */
   result?: ConsoleResult;
+  /** ABIs whose kernel could not be built or booted, with why: their refs are infra-errors, the other ABIs decide. */
+  failedAbis?: Record<string, string>;
   /** How each patch of the variant went in, in order: what series facts are decided from. */
   applied?: PatchApplyReport[];
   /** Source facts read from the applied tree, by sourceKey(): the matching lines ("file:line: text"), or the reason none could be read. */
@@ -119,6 +121,8 @@ function checkRef(results: ClaimResults, r: Ref, asked: Asked, flaky: ReadonlySe
   const o = variantOutcome(results, r.variant);
   if (!o) return { kind: 'inconclusive', text: `variant ${r.variant} was not run` };
   if (o.status === 'infra') return { kind: 'infra', text: `variant ${r.variant}: ${o.reason ?? 'infrastructure failure'}` };
+  const failed = o.failedAbis?.[r.abi];
+  if (failed !== undefined) return { kind: 'infra', text: `variant ${r.variant}, ${r.abi}: ${failed}` };
   if (!o.result) return { kind: 'inconclusive', text: `variant ${r.variant} has no console result` };
   const runs = probesOf(results, r);
   const label = probeLabel(r);
@@ -433,6 +437,8 @@ function evidenceRow(results: ClaimResults, r: Shown, regexes: readonly RegExp[]
   const o = variantOutcome(results, r.variant);
   if (!o) return { ...row, reason: 'variant not run' };
   if (o.status === 'infra') return { ...row, status: 'INFRA', reason: o.reason ?? 'infrastructure failure' };
+  const failed = o.failedAbis?.[r.abi];
+  if (failed !== undefined) return { ...row, status: 'INFRA', reason: failed };
   const p = probesOf(results, r)[0];
   if (!p) return { ...row, reason: 'probe not in the results' };
   row.findings = p.findings.map(formatFinding);

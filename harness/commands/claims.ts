@@ -22,7 +22,7 @@ import { Progress } from '../run/progress.ts';
 import { formatDuration } from '../util/duration.ts';
 import { createRunDir } from '../run/rundir.ts';
 import { runVariants, type KernelRun } from '../run/variants-run.ts';
-import { KseriesError, usageError } from '../util/errors.ts';
+import { infraError, KseriesError, usageError } from '../util/errors.ts';
 import { onInterrupt, wasInterrupted } from '../util/proc.ts';
 import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
@@ -155,9 +155,13 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
           adds: [],
           execs: [],
           execTimeoutSec: 60,
+          keepGoing: true,
         },
         progress,
       );
+      // Every kernel of the variant failed: nothing of it can be decided but its series facts' failure.
+      if (out.runs.length === 0) throw out.failed.length > 0 ? infraError(out.failed.map((f) => `${f.arch} kernel: ${f.reason}`).join('; ')) : infraError('no kernel was run');
+      const failedAbis = Object.fromEntries(out.failed.flatMap((f) => f.abis.map((abi) => [abi, `the ${f.arch} kernel: ${f.reason}`])));
       runs.push(...out.runs);
       // The variant's directory gets its results.json, as a run's does.
       const meta = { command: process.argv.slice(2).join(' '), ...(out.runs.length === 1 ? out.runs[0]!.record : { runDir: join(runDir, name), kernels: out.runs.map(kernelEntry) }) };
@@ -166,7 +170,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
       // Source facts need the tree as applied: check the variant out again to read them.
       if (preds.length > 0) sourceTree ??= await resolveTree(tree, { store: new CacheStore(a.cache), log: (m) => progress.stage('tree', m) });
       const sources = preds.length > 0 ? (await applyOnly(sourceTree!, plans.get(name)!, a.cache, progress, preds)).sources : undefined;
-      results[name] = { status: 'ok', result: out.merged, ...(applied ? { applied } : {}), ...(sources ? { sources } : {}) };
+      results[name] = { status: 'ok', result: out.merged, ...(applied ? { applied } : {}), ...(sources ? { sources } : {}), ...(out.failed.length > 0 ? { failedAbis } : {}) };
     } catch (e) {
       // A variant that cannot be applied, built or booted decides nothing: its claims are infra-errors.
       // A build killed by Ctrl-C is no infra-error: the interrupt ends the command.

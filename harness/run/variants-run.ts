@@ -6,7 +6,9 @@ import { exitCodeFor } from '../console/parse-console.ts';
 import { ARCHES, archForAbi, type ArchDef } from '../model/arch.ts';
 import type { ConsoleResult } from '../model/results.ts';
 import { buildMatrix, mergeResults, type Matrix } from '../report/matrix.ts';
-import { usageError } from '../util/errors.ts';
+import { ExitCode } from '../model/results.ts';
+import { KseriesError, usageError } from '../util/errors.ts';
+import { wasInterrupted } from '../util/proc.ts';
 import type { VariantPlan } from '../variant/plan.ts';
 import { runPipeline, type RunOptions, type RunRecord, type Stage } from './pipeline.ts';
 import type { Progress } from './progress.ts';
@@ -25,6 +27,8 @@ export interface VariantsRunOptions extends Omit<RunOptions, 'arch' | 'abis' | '
   baseFragmentsDir: string;
   /** Profile and --fragment files, for every arch. */
   extraFragments: string[];
+  /** A kernel that fails to build or boot is listed in `failed` and the others still run (claims); default: the error ends the run. */
+  keepGoing?: boolean;
 }
 
 export interface KernelRun {
@@ -38,8 +42,18 @@ export interface KernelRun {
   record: RunRecord;
 }
 
+/** A kernel that could not be built or booted, under keepGoing: its ABIs have no results. */
+export interface FailedKernel {
+  variant: string;
+  arch: string;
+  abis: string[];
+  reason: string;
+}
+
 export interface VariantsOutcome {
   runs: KernelRun[];
+  /** keepGoing only: the kernels that failed (the others' results are kept). */
+  failed: FailedKernel[];
   /** Per variant, all of its kernels' results merged. */
   perVariant: { variant: string; result: ConsoleResult }[];
   merged: ConsoleResult;
@@ -63,6 +77,7 @@ export function kernelsFor(abis: readonly string[]): { arch: ArchDef; abis: stri
 export async function runVariants(o: VariantsRunOptions, progress: Progress): Promise<VariantsOutcome> {
   const kernels = kernelsFor(o.abis);
   const runs: KernelRun[] = [];
+  const failed: FailedKernel[] = [];
   const perVariant: { variant: string; result: ConsoleResult }[] = [];
   for (const v of o.variants) {
     const vDir = o.variants.length > 1 ? join(o.runDir, v.name) : o.runDir;
@@ -71,18 +86,27 @@ export async function runVariants(o: VariantsRunOptions, progress: Progress): Pr
       // The first kernel's artefacts sit at the top of the variant's directory, others in <arch>/.
       const dir = k === kernels[0] ? vDir : join(vDir, k.arch.name);
       progress.stage('run', `variant ${v.name}, ${k.arch.name} kernel (${k.abis.join(', ')}): artefacts in ${dir}`);
-      const { variants: _v, abis: _a, runDir: _r, baseFragmentsDir, extraFragments, ...common } = o;
-      const outcome = await runPipeline(
-        {
-          ...common,
-          arch: k.arch,
-          abis: k.abis,
-          runDir: dir,
-          fragments: [join(baseFragmentsDir, k.arch.fragment), ...extraFragments],
-          ...(v.plan ? { variant: v.plan } : {}),
-        },
-        progress,
-      );
+      const { variants: _v, abis: _a, runDir: _r, baseFragmentsDir, extraFragments, keepGoing, ...common } = o;
+      let outcome: Awaited<ReturnType<typeof runPipeline>>;
+      try {
+        outcome = await runPipeline(
+          {
+            ...common,
+            arch: k.arch,
+            abis: k.abis,
+            runDir: dir,
+            fragments: [join(baseFragmentsDir, k.arch.fragment), ...extraFragments],
+            ...(v.plan ? { variant: v.plan } : {}),
+          },
+          progress,
+        );
+      } catch (e) {
+        // One arch's kernel failing (say, the series does not build for i386) leaves the other kernels' results standing.
+        if (!keepGoing || !(e instanceof KseriesError) || wasInterrupted() || e.exitCode === ExitCode.USAGE) throw e;
+        progress.stage('run', `variant ${v.name}, ${k.arch.name} kernel: ${e.message}`);
+        failed.push({ variant: v.name, arch: k.arch.name, abis: [...k.abis], reason: e.message });
+        continue;
+      }
       runs.push({ variant: v.name, arch: k.arch.name, runDir: dir, result: outcome.result, exitCode: outcome.exitCode, stages: outcome.stages, record: outcome.record });
       parts.push(outcome.result);
     }
@@ -90,5 +114,5 @@ export async function runVariants(o: VariantsRunOptions, progress: Progress): Pr
   }
   const merged = mergeResults(perVariant.map((p) => p.result));
   const base = o.variants.some((v) => v.name === 'base') && o.variants.length > 1 ? 'base' : undefined;
-  return { runs, perVariant, merged, matrix: buildMatrix(perVariant, base), exitCode: exitCodeFor(merged) };
+  return { runs, failed, perVariant, merged, matrix: buildMatrix(perVariant, base), exitCode: exitCodeFor(merged) };
 }
