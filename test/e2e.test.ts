@@ -258,7 +258,7 @@ t.test('make test-kernel\'s job: the offline claims are all decided, with report
   const res = JSON.parse(r.stdout) as { claims: { id: string; verdict: string; unexpected?: boolean }[] };
   const verdicts = Object.fromEntries(res.claims.map((c) => [c.id, c.verdict]));
   t.equal(r.exitCode, 0, `${r.stderr}\n${JSON.stringify(verdicts)}`);
-  t.equal(res.claims.length, 7);
+  t.equal(res.claims.length, 8);
   t.same(schemaErrors(res), [], 'claims.json validates against its schema');
   // Each variant's directory keeps its results.json, as a run's does.
   const variantDirs = (await readdir(out, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -273,6 +273,7 @@ t.test('make test-kernel\'s job: the offline claims are all decided, with report
   t.equal(verdicts['3-first-diff-refuses-every-compat-ring'], 'confirmed');
   t.equal(verdicts['4-corrected-diff-compat-differs-from-native32'], 'confirmed');
   t.equal(verdicts['4b-consistent-form-treats-32-bit-alike'], 'confirmed');
+  t.equal(verdicts['8-x32-iovec-paths-match-compat'], 'confirmed', 'the x32 probes ran and match compat');
   const report = await readFile(md, 'utf8');
   t.match(report, /https:\/\/lore\.kernel\.org\/r\/CALCETrUEC81va8-fuUXG1uA5rbKxnKDYsDOXC70_HtKD4LAeAg@mail\.gmail\.com/);
   t.match(report, /setup_sqpoll/);
