@@ -159,7 +159,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
         },
         progress,
       );
-      // Every kernel of the variant failed: nothing of it can be decided but its series facts' failure.
+      // Every kernel of the variant failed: the variant decides nothing, as when it does not apply.
       if (out.runs.length === 0) throw out.failed.length > 0 ? infraError(out.failed.map((f) => `${f.arch} kernel: ${f.reason}`).join('; ')) : infraError('no kernel was run');
       const failedAbis = Object.fromEntries(out.failed.flatMap((f) => f.abis.map((abi) => [abi, `the ${f.arch} kernel: ${f.reason}`])));
       runs.push(...out.runs);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ArchDef } from '../model/arch.ts';
 import { usageError, infraError } from '../util/errors.ts';
 import { runCommand, type CommandRunner } from '../util/proc.ts';
-import { explainDropped, srcArchOf, symbolFacts } from './kconfig-why.ts';
+import { entriesFor, explainDropped, srcArchOf, symbolFacts } from './kconfig-why.ts';
 import { describeDropped, findDropped, formatKconfig, mergeKconfig, parseKconfig, renameQuestions, withDeclaredNames, type Kconfig } from './kconfig.ts';
 
 export interface ConfigRequest {
@@ -31,7 +31,10 @@ export async function declaredRequest(srcDir: string, makeArch: string, requeste
   const facts = await symbolFacts(srcDir, names, run);
   if (!facts) return { config: requested, renamed: [] };
   const arch = srcArchOf(makeArch);
-  const declared = (n: string) => (facts.get(n)?.entries ?? []).some((e) => !/^arch\//.test(e.file) || e.file.startsWith(`arch/${arch}/`));
+  const declared = (n: string) => {
+    const f = facts.get(n);
+    return f !== undefined && entriesFor(f, arch).length > 0;
+  };
   return withDeclaredNames(requested, declared);
 }
 

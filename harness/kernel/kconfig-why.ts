@@ -103,12 +103,17 @@ export interface SymbolFacts {
 
 const relArch = (file: string) => /^arch\/([^/]+)\//.exec(file)?.[1];
 
+/** The entries an ARCH= build reads: those outside arch/, and those of its own arch/<srcArch>/. */
+export function entriesFor(facts: SymbolFacts, srcArch: string): KconfigEntry[] {
+  return facts.entries.filter((e) => relArch(e.file) === undefined || relArch(e.file) === srcArch);
+}
+
 /** Pure: one clause explaining why `d` was dropped, given the symbol's Kconfig facts and the final .config. */
 export function explainDrop(d: Dropped, facts: SymbolFacts, final: Kconfig, srcArch: string): string {
   const name = d.option.replace(/^CONFIG_/, '');
   const head = `${d.option}=${d.requested} (got ${d.actual === 'n' ? 'not set' : d.actual})`;
   if (facts.entries.length === 0) return `${head}: no 'config ${name}' in this tree's Kconfig files`;
-  const entries = facts.entries.filter((e) => relArch(e.file) === undefined || relArch(e.file) === srcArch);
+  const entries = entriesFor(facts, srcArch);
   if (entries.length === 0) return `${head}: defined only in ${[...new Set(facts.entries.map((e) => e.file))].join(', ')}, which ARCH=${srcArch} does not read`;
   const on = facts.selectedBy.filter((s) => (final.get(`CONFIG_${s}`) ?? 'n') !== 'n');
   if (d.requested === 'n') {

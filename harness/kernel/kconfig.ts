@@ -58,9 +58,11 @@ export const KCONFIG_RENAMES: Readonly<Record<string, string>> = Object.freeze({
   CONFIG_X86_X32_ABI: 'CONFIG_X86_X32',
 });
 
+const bare = (option: string) => option.replace(/^CONFIG_/, '');
+
 /** The renamed options of `requested` whose names a tree must be asked about: current and old, without CONFIG_. */
 export function renameQuestions(requested: Kconfig): string[] {
-  return [...requested.keys()].filter((k) => k in KCONFIG_RENAMES).flatMap((k) => [k, KCONFIG_RENAMES[k]!].map((n) => n.replace(/^CONFIG_/, '')));
+  return [...requested.keys()].filter((k) => k in KCONFIG_RENAMES).flatMap((k) => [bare(k), bare(KCONFIG_RENAMES[k]!)]);
 }
 
 /**
@@ -75,7 +77,6 @@ export function withDeclaredNames(requested: Kconfig, declared: (name: string) =
   const config: Kconfig = new Map();
   for (const [k, v] of requested) {
     const old = KCONFIG_RENAMES[k];
-    const bare = (n: string) => n.replace(/^CONFIG_/, '');
     if (old !== undefined && !declared(bare(k)) && declared(bare(old)) && !requested.has(old)) {
       config.set(old, v);
       renamed.push([k, old]);

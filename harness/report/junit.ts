@@ -22,7 +22,6 @@ export interface JunitCase {
 export interface JunitSuite {
   name: string;
   cases: JunitCase[];
-  properties?: readonly [string, string][];
   /** Lines about the suite as a whole (kernel-log findings), as its system-out. */
   output?: readonly string[];
 }
@@ -52,9 +51,6 @@ export function junitXml(name: string, suites: readonly JunitSuite[]): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="${attr(name)}" tests="${all.length}" failures="${count(all, 'fail')}" errors="${count(all, 'error')}">`];
   suites.forEach((s, i) => {
     out.push(`  <testsuite name="${attr(s.name)}" id="${i}" tests="${s.cases.length}" failures="${count(s.cases, 'fail')}" errors="${count(s.cases, 'error')}" skipped="${count(s.cases, 'skip')}">`);
-    if (s.properties && s.properties.length > 0) {
-      out.push('    <properties>', ...s.properties.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`), '    </properties>');
-    }
     for (const c of s.cases) out.push(...caseXml(c));
     if (s.output && s.output.length > 0) out.push(`    <system-out>${text(s.output.join('\n'))}</system-out>`);
     out.push('  </testsuite>');

@@ -4,9 +4,8 @@
 import { join } from 'node:path';
 import { exitCodeFor } from '../console/parse-console.ts';
 import { ARCHES, archForAbi, type ArchDef } from '../model/arch.ts';
-import type { ConsoleResult } from '../model/results.ts';
+import { ExitCode, type ConsoleResult } from '../model/results.ts';
 import { buildMatrix, mergeResults, type Matrix } from '../report/matrix.ts';
-import { ExitCode } from '../model/results.ts';
 import { KseriesError, usageError } from '../util/errors.ts';
 import { wasInterrupted } from '../util/proc.ts';
 import type { VariantPlan } from '../variant/plan.ts';
