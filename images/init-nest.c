@@ -150,6 +150,8 @@ static void child_line(struct child_out *c, char *s)
 		out("    %s", s);
 	} else {
 		out("    # %s", s);
+		/* A skip with no "# SKIP" directive is explained by what it said last. */
+		snprintf(c->last_said, sizeof(c->last_said), "%s", s + indent);
 	}
 }
 

@@ -1,6 +1,8 @@
 /*
  * init-plan.c - the plan: one entry per line, '#' lines and blank lines
- * ignored, TAB-separated fields  ID  TIMEOUT_SECONDS  UID  ARGV0  [ARGV1 ...].
+ * ignored, TAB-separated fields  ID  TIMEOUT_SECONDS  UID  CWD  ARGV0  [ARGV1 ...].
+ * CWD is the absolute directory the entry runs in (the harness writes "/"
+ * when it has no other).
  * A malformed line is kept as an entry with an error (reported "not ok").
  */
 #include <ctype.h>
@@ -53,8 +55,8 @@ static void parse_line(char *line, int lineno, struct entry *e)
 		snprintf(fallback, sizeof(fallback), "plan-line-%d", lineno);
 		e->id = strdup(fallback);
 	}
-	if (n < 4) {
-		e->error = "expected ID, TIMEOUT, UID, ARGV0 separated by tabs";
+	if (n < 5) {
+		e->error = "expected ID, TIMEOUT, UID, CWD, ARGV0 separated by tabs";
 		return;
 	}
 	if (parse_uint(fields[1], 24 * 3600, &v) < 0 || v == 0) {
@@ -67,16 +69,21 @@ static void parse_line(char *line, int lineno, struct entry *e)
 		return;
 	}
 	e->uid = (unsigned)v;
-	if (!*fields[3]) {
+	if (fields[3][0] != '/') {
+		e->error = "CWD must be an absolute path";
+		return;
+	}
+	e->cwd = fields[3];
+	if (!*fields[4]) {
 		e->error = "empty ARGV0";
 		return;
 	}
-	e->argv = calloc((size_t)n - 2, sizeof(char *));
+	e->argv = calloc((size_t)n - 3, sizeof(char *));
 	if (!e->argv)
 		bail("out of memory");
-	for (i = 3; i < n; i++)
-		e->argv[i - 3] = fields[i];
-	e->argv[n - 3] = NULL;
+	for (i = 4; i < n; i++)
+		e->argv[i - 4] = fields[i];
+	e->argv[n - 4] = NULL;
 }
 
 /* Returns the number of entries; *entries is malloc'ed. Bails out on error. */

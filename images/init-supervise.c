@@ -1,17 +1,20 @@
 /*
  * init-supervise.c - run one plan entry: fork and exec it in its own
- * session, forward its output into the subtest until it exits (or its
- * timeout passes), kill what is left, then print how it ended and the
- * subtest's result line:
+ * session and its CWD, forward its output into the subtest until it exits
+ * (or its timeout passes), kill what is left, then print how it ended and
+ * the subtest's result line. Kernel log records are printed as they
+ * arrive, between the child's lines (a child's unfinished line stays
+ * buffered until its newline).
  *
  *     exit 0            ok N ID
- *     exit 4            ok N ID # SKIP <last SKIP reason it printed | probe skipped>
+ *     exit 4            ok N ID # SKIP <last SKIP reason | last non-TAP line it printed | exit status 4 (skip)>
  *     exit 0 or 4, but a "not ok" in its output (any depth, not SKIP/TODO)
  *                       not ok N ID # exit status S but its TAP has: not ok ...
  *     other exit        not ok N ID # exit status S
  *     signal            not ok N ID # killed by signal S (SIGNAME)
  *     timeout           not ok N ID # TIMEOUT after T s
- *     exec/setuid fail  not ok N ID # exec failed: [setuid U: ]<strerror>
+ *     exec/setuid/chdir fail
+ *                       not ok N ID # exec failed: [setuid U: |chdir CWD: ]<strerror>
  *     bad plan line     not ok N ID # bad plan entry: <why>
  */
 #include <errno.h>
@@ -66,7 +69,7 @@ static int64_t now_ms(void)
 
 /* What the child reports through the CLOEXEC error pipe if it cannot exec. */
 struct exec_error {
-	char what[64];
+	char what[256];
 	int err;
 };
 
@@ -107,6 +110,11 @@ static __attribute__((noreturn)) void child_exec(const struct entry *e,
 			snprintf(xe.what, sizeof(xe.what), "setuid %u", e->uid);
 			goto fail;
 		}
+	}
+	/* After setuid: the directory must be usable by the entry's user. */
+	if (chdir(e->cwd) < 0) {
+		snprintf(xe.what, sizeof(xe.what), "chdir %s", e->cwd);
+		goto fail;
 	}
 	execvp(e->argv[0], e->argv);
 	xe.what[0] = 0; /* the exec itself */
@@ -232,30 +240,41 @@ static int next_wait(struct run *r)
 	return (int)(until - now < POLL_SLICE_MS ? until - now : POLL_SLICE_MS);
 }
 
-/* Wait up to wait_ms for either pipe and read what arrived. */
+/*
+ * Wait up to wait_ms for either pipe or the kernel log and read what
+ * arrived. Kernel log records first: one seen together with output was
+ * most likely logged by the syscall whose result that output reports.
+ */
 static void poll_pipes(struct run *r, int wait_ms)
 {
-	struct pollfd pfd[2];
-	int nfds = 0;
+	struct pollfd pfd[3];
+	int nfds = 0, out_i = -1, err_i = -1, kmsg_i = -1;
+	int kmsg_fd = kmsg_poll_fd();
 
 	if (r->out_fd >= 0) {
+		out_i = nfds;
 		pfd[nfds].fd = r->out_fd;
 		pfd[nfds++].events = POLLIN;
 	}
 	if (r->err_fd >= 0) {
+		err_i = nfds;
 		pfd[nfds].fd = r->err_fd;
 		pfd[nfds++].events = POLLIN;
 	}
-	if (nfds == 0) {
-		/* pipes closed, child not reaped yet */
-		poll(NULL, 0, wait_ms < 10 ? wait_ms : 10);
-		return;
+	if (nfds == 0 && wait_ms > 10)
+		wait_ms = 10; /* pipes closed, child not reaped yet */
+	if (kmsg_fd >= 0) {
+		kmsg_i = nfds;
+		pfd[nfds].fd = kmsg_fd;
+		pfd[nfds++].events = POLLIN;
 	}
-	if (poll(pfd, (nfds_t)nfds, wait_ms) <= 0)
+	if (poll(nfds ? pfd : NULL, (nfds_t)nfds, wait_ms) <= 0)
 		return;
-	if (r->out_fd >= 0 && pfd[0].revents)
+	if (kmsg_i >= 0 && pfd[kmsg_i].revents)
+		read_kmsg();
+	if (out_i >= 0 && pfd[out_i].revents)
 		read_output(r);
-	if (r->err_fd >= 0 && pfd[nfds - 1].revents)
+	if (err_i >= 0 && pfd[err_i].revents)
 		read_exec_error(r);
 }
 
@@ -364,7 +383,8 @@ static void report_result(struct run *r)
 		out("ok %d %s", n, id);
 	} else if (WEXITSTATUS(st) == 4) { /* KSFT_SKIP */
 		out("ok %d %s # SKIP %s", n, id,
-		    r->co.skip_reason[0] ? r->co.skip_reason : "probe skipped");
+		    r->co.skip_reason[0] ? r->co.skip_reason :
+		    r->co.last_said[0] ? r->co.last_said : "exit status 4 (skip)");
 	} else {
 		out("not ok %d %s # exit status %d", n, id, WEXITSTATUS(st));
 	}

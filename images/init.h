@@ -47,6 +47,7 @@ struct entry {
 	char *id;
 	int timeout_s;
 	unsigned uid;
+	char *cwd;         /* absolute: chdir()ed to before the exec */
 	char **argv;
 	const char *error; /* non-NULL: malformed line, reported as "not ok" */
 	int lineno;
@@ -66,6 +67,7 @@ struct child_out {
 	int point_indent;   /* indent of the last test point, -1 if not just after one */
 	int yaml_indent;    /* inside a TAP 13 YAML block at this indent, else -1 */
 	char skip_reason[512];
+	char last_said[256]; /* its last line that was not TAP */
 	char not_ok[256];   /* first "not ok" it printed at any depth, "" if none */
 };
 
@@ -78,6 +80,10 @@ void child_flush(struct child_out *c);
 /* --------------------------------------------------------- init-kmsg.c */
 
 void open_kmsg(void);
+/* The fd to poll for new records, -1 if none (or no longer worth polling). */
+int kmsg_poll_fd(void);
+/* Print a bounded batch of the records logged since the last read. */
+void read_kmsg(void);
 /* Print the kernel log records logged since the last call. */
 void drain_kmsg(void);
 

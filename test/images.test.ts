@@ -197,7 +197,7 @@ t.test('io_uring_setup through the init plan as uid 65534', { skip: (build.exitC
   await chmod(out, 0o755);
   for (const abi of ABIS) await chmod(join(out, abi), 0o755);
   const plan = join(dir, 'plan');
-  const rows = ABIS.map((abi) => [`io_uring_setup:${abi}:uid65534`, 30, 65534, join(out, abi, 'io_uring_setup')].join('\t'));
+  const rows = ABIS.map((abi) => [`io_uring_setup:${abi}:uid65534`, 30, 65534, '/', join(out, abi, 'io_uring_setup')].join('\t'));
   await writeFile(plan, rows.join('\n') + '\n');
   const r = await execa(initTesting, { env: { KSERIES_PLAN: plan, KSERIES_KMSG: '' }, reject: false, timeout: 60_000, cwd: '/' });
   t.equal(r.exitCode, 0, 'init-testing exits 0');
@@ -219,13 +219,13 @@ t.test('init runs a plan and reports each entry as a subtest', { skip: build.exi
   const plan = join(dir, 'plan');
   const rows = [
     '# comment',
-    ['exec:echo', 5, 0, '/bin/echo', 'hello world'],
-    ['exec:sleep', 1, 0, '/bin/sleep', '10'],
-    ['readv_writev:native64', 30, 0, join(out, 'x86_64', 'readv_writev')],
-    ['exec:exit3', 5, 0, '/bin/sh', '-c', 'echo to-stderr >&2; exit 3'],
-    ['exec:segv', 5, 0, '/bin/sh', '-c', 'kill -SEGV $$'],
-    ['exec:missing', 5, 0, '/nonexistent/program'],
-    ['exec:skip', 5, 0, '/bin/sh', '-c', 'printf "TAP version 13\\n1..1\\nok 1 x # SKIP not here\\n"; exit 4'],
+    ['exec:echo', 5, 0, '/', '/bin/echo', 'hello world'],
+    ['exec:sleep', 1, 0, '/', '/bin/sleep', '10'],
+    ['readv_writev:native64', 30, 0, '/', join(out, 'x86_64', 'readv_writev')],
+    ['exec:exit3', 5, 0, '/', '/bin/sh', '-c', 'echo to-stderr >&2; exit 3'],
+    ['exec:segv', 5, 0, '/', '/bin/sh', '-c', 'kill -SEGV $$'],
+    ['exec:missing', 5, 0, '/', '/nonexistent/program'],
+    ['exec:skip', 5, 0, '/', '/bin/sh', '-c', 'printf "TAP version 13\\n1..1\\nok 1 x # SKIP not here\\n"; exit 4'],
     'not a valid line',
   ];
   await writeFile(plan, rows.map((r) => (typeof r === 'string' ? r : r.join('\t'))).join('\n') + '\n');

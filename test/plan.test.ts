@@ -15,9 +15,19 @@ t.test('formatPlan writes tab-separated lines the init reads', async (t) => {
   ]);
   const lines = text.trimEnd().split('\n');
   t.match(lines[0], /^#/);
-  t.equal(lines[1], 'readv_writev:compat\t30\t0\t/kseries/bin/i386/readv_writev');
-  t.equal(lines[2], 'exec:repro\t5\t65534\t/bin/repro\ta b');
+  t.equal(lines[0], '# kseries plan: ID TIMEOUT UID CWD ARGV...');
+  t.equal(lines[1], 'readv_writev:compat\t30\t0\t/\t/kseries/bin/i386/readv_writev', 'cwd defaults to /');
+  t.equal(lines[2], 'exec:repro\t5\t65534\t/\t/bin/repro\ta b');
   t.throws(() => formatPlan([{ id: 'x', timeoutSec: 1, uid: 0, argv: ['a\tb'] }]), /tab/);
+});
+
+t.test('formatPlan writes an entry\'s cwd and rejects one the init would not take', async (t) => {
+  const text = formatPlan([{ id: 'exec:kselftest', timeoutSec: 60, uid: 0, cwd: '/kseries/add/selftests', argv: ['./run_kselftest.sh'] }]);
+  t.equal(text.trimEnd().split('\n')[1], 'exec:kselftest\t60\t0\t/kseries/add/selftests\t./run_kselftest.sh');
+  t.throws(() => formatPlan([{ id: 'x', timeoutSec: 1, uid: 0, cwd: 'tmp', argv: ['/bin/true'] }]), /not an absolute path/);
+  t.throws(() => formatPlan([{ id: 'x', timeoutSec: 1, uid: 0, cwd: '', argv: ['/bin/true'] }]), /not an absolute path/);
+  t.throws(() => formatPlan([{ id: 'x', timeoutSec: 1, uid: 0, cwd: '/a\tb', argv: ['/bin/true'] }]), /tab or newline/);
+  t.throws(() => formatPlan([{ id: 'x', timeoutSec: 1, uid: 0, cwd: '/a\nb', argv: ['/bin/true'] }]), /tab or newline/);
 });
 
 t.test('execId names commands by program and keeps them unique', async (t) => {

@@ -1,20 +1,24 @@
 // The plan the guest init runs: one line per probe × ABI or user command.
-// Format (read by images/init-plan.c): ID<TAB>TIMEOUT_SECONDS<TAB>UID<TAB>ARGV0<TAB>ARGV1...
+// Format (read by images/init-plan.c): ID<TAB>TIMEOUT_SECONDS<TAB>UID<TAB>CWD<TAB>ARGV0<TAB>ARGV1...
 
 export interface PlanEntry {
   id: string;
   timeoutSec: number;
   uid: number;
+  /** Absolute guest directory the entry runs in; "/" when absent. */
+  cwd?: string;
   argv: string[];
 }
 
 export function formatPlan(entries: PlanEntry[]): string {
-  const lines = ['# kseries plan: ID TIMEOUT UID ARGV...'];
+  const lines = ['# kseries plan: ID TIMEOUT UID CWD ARGV...'];
   for (const e of entries) {
-    for (const f of [e.id, ...e.argv]) {
+    const cwd = e.cwd ?? '/';
+    for (const f of [e.id, cwd, ...e.argv]) {
       if (/[\t\n]/.test(f)) throw new Error(`plan field '${f}' contains a tab or newline`);
     }
-    lines.push([e.id, String(e.timeoutSec), String(e.uid), ...e.argv].join('\t'));
+    if (!cwd.startsWith('/')) throw new Error(`plan entry '${e.id}': cwd '${cwd}' is not an absolute path`);
+    lines.push([e.id, String(e.timeoutSec), String(e.uid), cwd, ...e.argv].join('\t'));
   }
   return lines.join('\n') + '\n';
 }
