@@ -7,8 +7,9 @@
 # Recommends of gcc (static guest binaries, kernel host tools). QEMU's -kernel boot firmware
 # (seabios, linuxboot_dma.bin in qemu-system-data, ipxe-qemu NIC ROMs) are hard Depends of
 # qemu-system-x86; its Recommends (gui, utils, ovmf, block-extra) are unused with -display none.
+# busybox-static is the guest shell (image/runtime.ts); rsync is what kselftest's `make install` copies with.
 SYSTEM_PACKAGES := git make gcc libc6-dev gcc-multilib flex bison bc libelf-dev libssl-dev cpio ccache \
-                   qemu-system-x86 xz-utils patch linux-source-6.1
+                   qemu-system-x86 xz-utils patch linux-source-6.1 busybox-static rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KSERIES := node bin/kseries.js
 HARNESS_SOURCES := $(shell find harness -name '*.ts')

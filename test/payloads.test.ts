@@ -6,7 +6,8 @@ import { execa } from 'execa';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { X86_64 } from '../harness/model/arch.ts';
+import { I386, X86_64 } from '../harness/model/arch.ts';
+import { parseLdd } from '../harness/image/host-libs.ts';
 import { execFormat, readExecFormat } from '../harness/image/exec-format.ts';
 import { checkPayloads, type GuestFile } from '../harness/image/payloads.ts';
 import { buildInitramfs, parseAdd, planInitramfs } from '../harness/image/initramfs.ts';
@@ -37,6 +38,7 @@ function skipped(t: Test, reason: string): void {
   t.skip(reason, () => undefined);
 }
 
+const PLAN0 = { arch: X86_64, probes: [], abis: [], probeTimeoutSec: 1, execTimeoutSec: 1 };
 const plan = (adds: string[], execs: string[]) =>
   planInitramfs({ arch: X86_64, probes: [], abis: [], probeTimeoutSec: 1, execs, execTimeoutSec: 1, adds: adds.map(parseAdd) });
 
@@ -69,13 +71,19 @@ for (const [name, flags, bits] of BINARIES) {
     t.equal(fmt.machine, bits === 64 ? 62 : 3, 'EM_X86_64 / EM_386');
     t.equal(fmt.interpreter, oracle, `interpreter matches readelf (${oracle ?? 'none'})`);
     const msg = await usageMessage(plan([`${bin}:/bin/repro`], ['repro']));
+    t.equal(msg, '(no error)', 'static or dynamic, it plans fine');
+    const layout = await plan([`${bin}:/bin/repro`], ['repro']);
+    const names = new Set(layout.entries.map((e) => `/${e.name}`));
     if (flags.includes('-static')) {
-      t.equal(msg, '(no error)', 'a static binary plans fine');
+      t.same(layout.notes, [], 'a static binary needs nothing more');
     } else {
-      t.equal(msg, `--add ${bin}: dynamically linked (interpreter ${oracle}), which the guest does not have; link it -static`);
-      // The check asks whether the path is in the guest, not whether the binary is static.
-      // Give the guest the host's own loader at that path (a static ELF).
-      t.equal(await usageMessage(plan([`${bin}:/bin/repro`, `${oracle}:${oracle}`], ['repro'])), '(no error)', 'planned once its interpreter is in the guest');
+      // What the host's ldd lists (an oracle: the same tool, run here) is what goes in, at those paths.
+      const ldd = parseLdd((await execa('ldd', [bin])).stdout);
+      t.ok(ldd.paths.length >= 2, 'ldd lists an interpreter and libc');
+      for (const p of ldd.paths) t.ok(names.has(p), `${p} is in the guest`);
+      t.ok(names.has(oracle!), `the interpreter ${oracle} is in the guest`);
+      t.match(layout.notes.join('\n'), `for --add ${bin}`, 'the log says what was added for which payload');
+      // A user's own file at the interpreter's path is used as given, and checked as before.
       const fake = join(dir, `fake-ld-${name}`);
       await writeFile(fake, '\x7fELF');
       await chmod(fake, 0o755);
@@ -98,20 +106,77 @@ t.test('an ELF interpreter past the first bytes read is asked for, not guessed',
   t.same(execFormat(Buffer.from('\x7fELF\x02\x01')), { kind: 'other' }, 'a truncated file is not an executable');
 });
 
-t.test('scripts: the #! interpreter must be in the guest', async (t) => {
+t.test('scripts: the #! interpreter is put in the guest, or named when it cannot be', async (t) => {
   const script = join(dir, 'run.sh');
   await writeFile(script, '#!/bin/sh -e\necho hi\n');
   await chmod(script, 0o755);
   t.same(await readExecFormat(script), { kind: 'script', interpreter: '/bin/sh' });
-  t.equal(await usageMessage(plan([script], ['run.sh'])), `--add ${script}: script interpreter /bin/sh is not in the guest`);
-  // An interpreter that is itself a static binary in the guest is fine.
-  const sh = await compile('static-sh', ['-static']);
-  if (typeof sh !== 'string') return skipped(t, sh.skip);
-  t.equal(await usageMessage(plan([script, `${sh}:/bin/sh`], ['run.sh'])), '(no error)');
-  // ...and one that is dynamic is named, with the script that led to it.
+  // /bin/sh is a busybox applet: the shell goes in, and /bin/sh points at it.
+  const fakeBusybox = { binary: process.execPath, applets: ['/bin/sh', '/usr/bin/env', '/usr/bin/timeout'] };
+  const withShell = await planInitramfs({ ...PLAN0, execs: ['run.sh'], adds: [parseAdd(script)], runtime: { shellSource: async () => fakeBusybox } });
+  t.same(withShell.entries.find((e) => e.name === 'bin/sh'), { type: 'symlink', name: 'bin/sh', target: '/bin/busybox' });
+  t.ok(withShell.entries.some((e) => e.name === 'bin/busybox' && e.type === 'file'), 'busybox itself');
+  t.notOk(withShell.entries.some((e) => e.name === 'usr/bin/timeout'), "busybox's timeout is left out (no --foreground for kselftest's runner)");
+  t.match(withShell.notes.join('\n'), `guest shell: ${process.execPath} (3 applets) for --add ${script} (#!/bin/sh)`);
+  // No busybox to be had: the host's own /bin/sh (a program) goes in instead, with its libraries.
+  const none = { shellSource: async () => Promise.reject(new Error('no busybox')) };
+  const hostSh = await planInitramfs({ ...PLAN0, execs: ['run.sh'], adds: [parseAdd(script)], runtime: none });
+  t.match(hostSh.notes.join('\n'), `guest: + /bin/sh (the host's) for --add ${script}`);
+  // An interpreter neither the shell nor the host has is named.
+  const odd = join(dir, 'odd.sh');
+  await writeFile(odd, '#!/no/such/interp\n');
+  await chmod(odd, 0o755);
+  t.equal(await usageMessage(planInitramfs({ ...PLAN0, execs: ['odd.sh'], adds: [parseAdd(odd)], runtime: none })), `--add ${odd}: script interpreter /no/such/interp is not in the guest`);
+  // An i386 kernel cannot run the x86_64 busybox: said before any build.
+  t.equal(
+    await usageMessage(planInitramfs({ ...PLAN0, arch: I386, execs: ['run.sh'], adds: [parseAdd(script)], runtime: { shellSource: async () => fakeBusybox } })),
+    `--add ${script} (#!/bin/sh): the guest shell is busybox-static for x86_64, which a i386 kernel cannot run`,
+  );
+  // A user's own /bin/sh wins; a dynamic one gets its libraries.
   const dynSh = await compile('dyn-sh', []);
   if (typeof dynSh !== 'string') return skipped(t, dynSh.skip);
-  t.match(await usageMessage(plan([script, `${dynSh}:/bin/sh`], ['run.sh'])), new RegExp(`^--add ${script} via /bin/sh: dynamically linked \\(interpreter /lib64/`));
+  const own = await plan([script, `${dynSh}:/bin/sh`], ['run.sh']);
+  t.notOk(own.entries.some((e) => e.name === 'bin/busybox'), 'no busybox when /bin/sh is given');
+  t.ok(own.entries.some((e) => e.name.startsWith('lib64/ld-linux')), "the given /bin/sh's interpreter goes in");
+});
+
+t.test("--exec 'sh -c ...' brings the shell; --shell asks for it", async (t) => {
+  const fakeBusybox = { binary: process.execPath, applets: ['/bin/sh', '/bin/ls'] };
+  const l = await planInitramfs({ ...PLAN0, execs: ['sh -c "ls /dev"'], adds: [], runtime: { shellSource: async () => fakeBusybox } });
+  t.same(l.plan.map((p) => p.argv), [['/bin/sh', '-c', 'ls /dev']]);
+  t.ok(l.entries.some((e) => e.name === 'bin/ls' && e.type === 'symlink'));
+  const asked = await planInitramfs({ ...PLAN0, execs: [], adds: [], shell: true, runtime: { shellSource: async () => fakeBusybox } });
+  t.match(asked.notes, [/for --shell$/]);
+  const plain = await planInitramfs({ ...PLAN0, execs: [], adds: [], runtime: { shellSource: async () => fakeBusybox } });
+  t.notOk(plain.entries.some((e) => e.name === 'bin/busybox'), 'nothing needs it: no shell');
+});
+
+t.test('libraries the host lacks, and x32 programs, are named before any build', async (t) => {
+  const bin = await compile('dyn-missing', ['-m64']);
+  if (typeof bin !== 'string') return skipped(t, bin.skip);
+  const missing = { libraries: async () => ({ paths: [], missing: ['libfoo.so.1'], isStatic: false }) };
+  t.equal(
+    await usageMessage(planInitramfs({ ...PLAN0, execs: ['repro'], adds: [parseAdd(`${bin}:/bin/repro`)], runtime: missing })),
+    `--add ${bin}: needs libfoo.so.1, which the host's loader does not find (ldd: not found)`,
+  );
+  const x32 = await compile('dyn-x32', ['-mx32']);
+  if (typeof x32 !== 'string') return skipped(t, x32.skip);
+  t.equal(
+    await usageMessage(plan([`${x32}:/bin/repro`], ['repro'])),
+    `--add ${x32}: an x32 program linked dynamically; the host cannot list its libraries (it runs no x32), so link it -static`,
+  );
+});
+
+t.test('parseLdd: libraries, the interpreter, the vDSO, missing ones, static files', async (t) => {
+  const text = [
+    '\tlinux-gate.so.1 (0xf7f81000)',
+    '\tlibc.so.6 => /lib32/libc.so.6 (0xf7d46000)',
+    '\tlibfoo.so.1 => not found',
+    '\t/lib/ld-linux.so.2 (0xf7f83000)',
+  ].join('\n');
+  t.same(parseLdd(text), { paths: ['/lib32/libc.so.6', '/lib/ld-linux.so.2'], missing: ['libfoo.so.1'], isStatic: false });
+  t.same(parseLdd('\tnot a dynamic executable\n'), { paths: [], missing: [], isStatic: true });
+  t.same(parseLdd('\tstatically linked\n'), { paths: [], missing: [], isStatic: true });
 });
 
 t.test('--exec programs: absent, not executable, not a program', async (t) => {
@@ -124,14 +189,15 @@ t.test('--exec programs: absent, not executable, not a program', async (t) => {
   t.equal(await usageMessage(plan([], ['/kseries/bin/x86_64/nope'])), `--exec '/kseries/bin/x86_64/nope': /kseries/bin/x86_64/nope is not in the guest (put it there with --add)`);
 });
 
-t.test('a dynamic executable inside an added directory is named by its guest path', async (t) => {
+t.test('a dynamic executable inside an added directory gets its libraries, named by its guest path', async (t) => {
   const bin = await compile('dyn-in-tree', []);
   if (typeof bin !== 'string') return skipped(t, bin.skip);
   const tree = join(dir, 'selftests');
   await mkdir(tree, { recursive: true });
   await execa('cp', [bin, join(tree, 'helper')]);
   await writeFile(join(tree, 'README'), 'not executable, not checked\n');
-  t.match(await usageMessage(plan([`${tree}:/opt/st`], [])), new RegExp(`^--add ${tree} \\(/opt/st/helper\\): dynamically linked`));
+  const l = await plan([`${tree}:/opt/st`], []);
+  t.match(l.notes.join('\n'), `for --add ${tree} (/opt/st/helper)`);
 });
 
 t.test('checkPayloads is pure: kseries\' own files (no format) are trusted, missing ones are not', async (t) => {
@@ -155,8 +221,8 @@ t.test('buildInitramfs still packs the planned files', async (t) => {
   t.ok(text.includes('bin/packed\0') && text.includes('kseries/plan\0') && text.includes('INIT'), 'cpio holds the add, the plan and the init');
 });
 
-t.test('kseries run: a dynamic --add is exit 2 with one error line, before any run dir or cache entry', async (t) => {
-  const bin = await compile('cli-dyn', ['-m64']);
+t.test('kseries run: an --add the guest cannot start is exit 2 with one error line, before any run dir or cache entry', async (t) => {
+  const bin = await compile('cli-dyn', ['-mx32']);
   if (typeof bin !== 'string') return skipped(t, bin.skip);
   const cache = await mkdtemp(join(tmpdir(), 'kseries-payloads-cache-'));
   t.teardown(() => rm(cache, { recursive: true, force: true }));
@@ -164,7 +230,19 @@ t.test('kseries run: a dynamic --add is exit 2 with one error line, before any r
   const cli = join(import.meta.dirname, '..', 'bin', 'kseries.js');
   const r = await execa('node', [cli, 'run', '--cache', cache, '--out', out, '--add', bin, '--exec', 'cli-dyn'], { reject: false });
   t.equal(r.exitCode, ExitCode.USAGE);
-  t.equal(r.stderr.trim(), `kseries: error: --add ${bin}: dynamically linked (interpreter ${await readelfInterp(bin)}), which the guest does not have; link it -static`);
+  t.equal(r.stderr.trim(), `kseries: error: --add ${bin}: an x32 program linked dynamically; the host cannot list its libraries (it runs no x32), so link it -static`);
   t.same(await readdir(cache), [], 'nothing cached, nothing built');
   await t.rejects(readdir(out), 'no run directory');
+});
+
+t.test('every dynamic program gets its own libraries, not only the first with that interpreter', async (t) => {
+  const plain = await compile('dyn-plain', ['-m64']);
+  if (typeof plain !== 'string') return skipped(t, plain.skip);
+  await writeFile(join(dir, 'mathy.c'), '#include <math.h>\n#include <stdio.h>\nint main(int c, char **v) { printf("%f\\n", cos((double)c)); return v == 0; }\n');
+  const mathy = join(dir, 'mathy');
+  await execa('gcc', ['-m64', join(dir, 'mathy.c'), '-o', mathy, '-lm']);
+  const libm = parseLdd((await execa('ldd', [mathy])).stdout).paths.find((p) => /\/libm\.so/.test(p));
+  t.ok(libm, 'ldd lists libm for the second program');
+  const l = await plan([`${plain}:/bin/a`, `${mathy}:/bin/b`], ['a', 'b']);
+  t.ok(l.entries.some((e) => `/${e.name}` === libm), `${libm} is in the guest too`);
 });

@@ -4,11 +4,14 @@
 export type CpioEntry =
   | { type: 'dir'; name: string; mode?: number }
   | { type: 'file'; name: string; data: Buffer; mode?: number }
-  | { type: 'char'; name: string; major: number; minor: number; mode?: number };
+  | { type: 'char'; name: string; major: number; minor: number; mode?: number }
+  /** A symbolic link to `target` (relative to the link's directory, or absolute in the guest). */
+  | { type: 'symlink'; name: string; target: string };
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFCHR = 0o020000;
+const S_IFLNK = 0o120000;
 
 function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
@@ -38,6 +41,10 @@ export function writeCpio(entries: CpioEntry[]): Buffer {
     const nameSize = Buffer.byteLength(name) + 1;
     if (e.type === 'dir') push(header(ino++, S_IFDIR | (e.mode ?? 0o755), 2, 0, 0, 0, nameSize), name);
     else if (e.type === 'char') push(header(ino++, S_IFCHR | (e.mode ?? 0o600), 1, 0, e.major, e.minor, nameSize), name);
+    else if (e.type === 'symlink') {
+      const target = Buffer.from(e.target);
+      push(header(ino++, S_IFLNK | 0o777, 1, target.length, 0, 0, nameSize), name, target);
+    }
     else push(header(ino++, S_IFREG | (e.mode ?? 0o644), 1, e.data.length, 0, 0, nameSize), name, e.data);
   }
   push(header(0, 0, 1, 0, 0, 0, 'TRAILER!!!'.length + 1), 'TRAILER!!!');

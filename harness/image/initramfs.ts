@@ -8,6 +8,7 @@ import { usageError } from '../util/errors.ts';
 import { writeCpio, withParents, type CpioEntry } from './cpio.ts';
 import { readExecFormat, type ExecFormat } from './exec-format.ts';
 import { checkPayloads, type GuestExec, type GuestFile } from './payloads.ts';
+import { provideRuntime, type RuntimeOptions } from './runtime.ts';
 import { execId, formatPlan, splitCommand, type PlanEntry } from './init-plan.ts';
 
 /** nobody: what "an unprivileged user" means for a probe that asks to run as one. */
@@ -16,6 +17,8 @@ export const UNPRIVILEGED_UID = 65534;
 export interface UserAdd {
   hostPath: string;
   guestPath: string;
+  /** How messages name it (default "--add HOSTPATH"), e.g. "kselftest x86". */
+  label?: string;
 }
 
 /** Parse --add PATH[:GUESTPATH]; the default guest path is /bin/<name>. */
@@ -40,10 +43,17 @@ export interface InitramfsRequest {
   execs: string[];
   execTimeoutSec: number;
   adds: UserAdd[];
+  /** Put the guest shell (busybox) in even when no payload needs it. */
+  shell?: boolean;
+  /** Entries planned elsewhere (kselftest's tests), run after the probes and before the --exec commands. */
+  extraPlan?: PlanEntry[];
+  /** Tests: where libraries and the shell come from (default: the host's ldd and busybox-static). */
+  runtime?: Pick<RuntimeOptions, 'libraries' | 'shellSource'>;
 }
 
 export interface Initramfs {
   cpio: Buffer;
+  notes: string[];
   plan: PlanEntry[];
   planText: string;
 }
@@ -58,6 +68,8 @@ export type LayoutEntry =
 /** The initramfs as planned: every path it will hold and the plan, before any file is read in full. */
 export interface InitramfsLayout {
   entries: LayoutEntry[];
+  /** What was added for the payloads to start (interpreters, libraries, the shell), one line each. */
+  notes: string[];
   plan: PlanEntry[];
   planText: string;
 }
@@ -75,7 +87,8 @@ async function addTree(add: UserAdd, host: string, guest: string, out: LayoutEnt
     out.push({ type: 'dir', name: guest });
     for (const name of (await readdir(host)).sort()) await addTree(add, join(host, name), posix.join(guest, name), out);
   } else {
-    const origin = host === add.hostPath ? `--add ${add.hostPath}` : `--add ${add.hostPath} (${guest})`;
+    const what = add.label ?? `--add ${add.hostPath}`;
+    const origin = host === add.hostPath ? what : `${what} (${guest})`;
     const format = st.mode & 0o111 ? await readExecFormat(host) : undefined;
     out.push({ type: 'file', name: guest, mode: st.mode & 0o777, source: { host }, origin, ...(format ? { format } : {}) });
   }
@@ -88,6 +101,13 @@ export function guestFiles(entries: readonly LayoutEntry[]): Map<string, GuestFi
     if (e.type !== 'file') continue;
     const path = posix.normalize(`/${e.name}`);
     files.set(path, { path, mode: e.mode, ...(e.origin ? { origin: e.origin } : {}), ...(e.format ? { format: e.format } : {}) });
+  }
+  // A link (the shell's applets) is the file it points at, as execve() sees it.
+  for (const e of entries) {
+    if (e.type !== 'symlink') continue;
+    const path = posix.normalize(`/${e.name}`);
+    const to = files.get(posix.resolve(posix.dirname(path), e.target));
+    if (to && !files.has(path)) files.set(path, { ...to, path });
   }
   return files;
 }
@@ -121,6 +141,7 @@ export async function planInitramfs(req: LayoutRequest): Promise<InitramfsLayout
     }
   }
   for (const add of req.adds) await addTree(add, add.hostPath, add.guestPath, entries);
+  plan.push(...(req.extraPlan ?? []));
   const taken = new Set<string>();
   const execs: GuestExec[] = [];
   for (const cmd of req.execs) {
@@ -131,11 +152,12 @@ export async function planInitramfs(req: LayoutRequest): Promise<InitramfsLayout
     execs.push({ program: posix.normalize(argv[0]!.startsWith('/') ? argv[0]! : `/${argv[0]}`), origin: `--exec '${cmd}'` });
     plan.push({ id: execId(argv[0]!, taken), timeoutSec: req.execTimeoutSec, uid: 0, argv });
   }
+  const notes = await provideRuntime(entries, execs, { arch: req.arch, ...(req.shell ? { shell: true } : {}), ...req.runtime });
   const problems = checkPayloads(guestFiles(entries), execs);
   if (problems.length > 0) throw usageError(problems.join('; '));
   const planText = formatPlan(plan);
   entries.push({ type: 'file', name: 'kseries/plan', mode: 0o644, source: { data: Buffer.from(planText) } });
-  return { entries, plan, planText };
+  return { entries, notes, plan, planText };
 }
 
 export async function buildInitramfs(req: InitramfsRequest): Promise<Initramfs> {
@@ -150,5 +172,5 @@ export async function buildInitramfs(req: InitramfsRequest): Promise<Initramfs> 
     const data = 'data' in s ? s.data : await readFile('host' in s ? s.host : join(req.guestDir, s.guestBin));
     entries.push({ type: 'file', name: e.name, data, mode: e.mode });
   }
-  return { cpio: writeCpio(withParents(entries)), plan: layout.plan, planText: layout.planText };
+  return { cpio: writeCpio(withParents(entries)), plan: layout.plan, planText: layout.planText, notes: layout.notes };
 }
