@@ -63,7 +63,7 @@ async function bisectHandler(a: BisectArgs): Promise<number> {
     await checkProbes([spec.probe]);
     await checkFragments(fragmentsFor(archForAbi(spec.abi)!.name));
   }
-  const boot = buildAndBootFrom(a);
+  const boot = buildAndBootFrom(a, profile?.vm);
   // The series (or range) and the tree are checked before the run directory is created.
   const range = a.range ? parseRevisionRange(a.range, ['GOOD', 'BAD']) : undefined;
   const series = variantPlanFrom(a, profile); // also refuses two ways of naming the patches

@@ -112,7 +112,7 @@ async function claimsHandler(a: ClaimsArgs): Promise<number> {
   const tree = treeFor(a, profile);
   // Every variant's plan and the config inputs are checked before anything is created or built.
   const plans = new Map(plan.variants.map((name) => [name, variantPlanFrom({ ...a, variant: name }, profile)]));
-  const boot = buildAndBootFrom(a);
+  const boot = buildAndBootFrom(a, profile.vm);
   const fragments = [...profile.fragments, ...a.fragment];
   await checkFragments([...new Set(plan.abis.map((abi) => join(BASE_FRAGMENTS_DIR, archForAbi(abi)!.fragment))), ...fragments]);
   const runDir = await createRunDir(a.out);

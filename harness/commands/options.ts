@@ -6,6 +6,7 @@ import { defaultCacheRoot } from '../cache/store.ts';
 import { parseKconfigArg } from '../kernel/kconfig.ts';
 import type { TreeSpec } from '../kernel/tree.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
+import { mergeVm, type VmOverrides, type VmSpec } from '../qemu/vm.ts';
 import { usageError } from '../util/errors.ts';
 import { PATCHES_DIR } from '../util/paths.ts';
 import { RUN_DIR_DEFAULT } from '../run/rundir.ts';
@@ -187,12 +188,33 @@ export function bootOptions<T>(y: Argv<T>) {
   return y
     .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, group: 'Boot:', describe: 'QEMU accelerator' })
     .option('probe-timeout', countOption('probe-timeout', 'seconds per probe', { default: 60, group: 'Boot:', max: MAX_ENTRY_TIMEOUT_SEC }))
-    .option('boot-timeout', countOption('boot-timeout', 'overall seconds before the boot counts as hung', { default: 900, group: 'Boot:', max: MAX_BOOT_TIMEOUT_SEC }));
+    .option('boot-timeout', countOption('boot-timeout', 'overall seconds before the boot counts as hung', { default: 900, group: 'Boot:', max: MAX_BOOT_TIMEOUT_SEC }))
+    .option('smp', countOption('smp', 'virtual CPUs (default 1; more asks the kernel config for CONFIG_SMP=y)', { group: 'Boot:', max: 64 }))
+    .option('memory', countOption('memory', 'guest memory in MiB (default 512)', { group: 'Boot:', min: 64, max: 16384 }))
+    .option('cpu', { type: 'string', requiresArg: true, group: 'Boot:', describe: "QEMU CPU model, e.g. max (qemu64, the default, has no xsave); checked against qemu's -cpu help" })
+    .option('qemu-arg', repeatable('one more QEMU argument after the machine\'s own, e.g. a -device', 'Boot:'))
+    .option('append', repeatable('words for the guest kernel command line', 'Boot:'));
+}
+
+/** The VM of a run: the profile's "vm", then the command line's flags, field by field. */
+export function vmFrom(a: { smp?: number | undefined; memory?: number | undefined; cpu?: string | undefined; qemuArg?: string[]; append?: string[] }, profileVm?: VmOverrides): VmSpec {
+  const cli: VmOverrides = {
+    ...(a.smp !== undefined ? { smp: a.smp } : {}),
+    ...(a.memory !== undefined ? { memoryMb: a.memory } : {}),
+    ...(a.cpu !== undefined ? { cpu: a.cpu } : {}),
+    qemuArgs: a.qemuArg ?? [],
+    cmdline: (a.append ?? []).flatMap((w) => w.split(/\s+/).filter(Boolean)),
+  };
+  return mergeVm(profileVm, cli);
 }
 
 /** The pipeline options that come straight from the config and boot flags. */
-export function buildAndBootFrom(a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined; retryFailed?: boolean }) {
+export function buildAndBootFrom(
+  a: { kconfig: string[]; cache: string; accel: string; probeTimeout: number; bootTimeout: number; jobs?: number | undefined; retryFailed?: boolean } & Parameters<typeof vmFrom>[0],
+  profileVm?: VmOverrides,
+) {
   return {
+    vm: vmFrom(a, profileVm),
     kconfig: parseKconfigArgs(a.kconfig),
     accel: a.accel as AccelChoice,
     cacheRoot: a.cache,

@@ -106,7 +106,7 @@ async function reviewHandler(a: ReviewArgs): Promise<number> {
     throw usageError('--run replaces build and boot: --probe and --abi do not apply');
   }
   const ports = a.port.map(parsePort);
-  const boot = buildAndBootFrom(a);
+  const boot = buildAndBootFrom(a, profile?.vm);
   const treeSpec = treeFor({ ...a, mbox: a.mbox, maildir: a.maildir, inbox: a.inbox, lore: a.lore, cache: a.cache, allowMisplaced: a.allowMisplaced }, profile);
 
   // The thread, its revisions and its reply diffs.

@@ -17,7 +17,7 @@ export interface ArchDef {
   /** Config fragment under patches/base/. */
   fragment: string;
   qemuBinary: string;
-  /** Machine and device arguments, before -kernel/-initrd/-append. */
+  /** Display, serial and reboot arguments, before the VM's size (qemu/vm.ts) and -kernel/-initrd/-append. */
   qemuArgs: readonly string[];
   /** Kernel command line: serial console; panic=-1 + -no-reboot makes a panic end QEMU at once. */
   cmdline: string;
@@ -44,7 +44,7 @@ export const X86_64: ArchDef = Object.freeze({
   payloadSource: 'arch/x86/boot/compressed/piggy.S',
   fragment: 'x86_64.config',
   qemuBinary: 'qemu-system-x86_64',
-  qemuArgs: Object.freeze(['-m', '512', '-smp', '1', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']),
+  qemuArgs: Object.freeze(['-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']),
   // syscall.x32=y: Debian's trees can build x32 disabled by default (X86_X32_DISABLED,
   // which the base fragment turns off); other kernels ignore a dotted unknown parameter.
   cmdline: 'console=ttyS0 panic=-1 rdinit=/init syscall.x32=y',

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { usageError } from '../util/errors.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
+import type { VmOverrides } from '../qemu/vm.ts';
 
 /** One step of a variant: patches from a series revision, or a patch/mbox file of the profile. */
 export type PatchSelection =
@@ -51,6 +52,8 @@ export interface Profile {
   /** Probes also run as an unprivileged user. */
   unprivileged: string[];
   abis: string[];
+  /** The machine its kernels boot in: "vm": {smp, memory (MiB), cpu, qemuArgs, cmdline}; the command line's flags win. */
+  vm?: VmOverrides;
   variants: Variant[];
 }
 
@@ -135,6 +138,7 @@ export async function loadProfile(ref: string): Promise<Profile> {
     });
   }
   req(variants.length > 0, where, 'no variants');
+  const vm = o.vm === undefined ? undefined : parseVm(o.vm, `${where}: "vm"`);
   return {
     name: basename(dir),
     dir,
@@ -145,7 +149,29 @@ export async function loadProfile(ref: string): Promise<Profile> {
     probes: o.probes as string[],
     unprivileged,
     abis: abis as string[],
+    ...(vm ? { vm } : {}),
     variants,
+  };
+}
+
+function parseVm(x: unknown, where: string): VmOverrides {
+  req(x && typeof x === 'object' && !Array.isArray(x), where, 'must be an object');
+  const o = x as Json;
+  const known = ['smp', 'memory', 'cpu', 'qemuArgs', 'cmdline'];
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  req(unknown.length === 0, where, `unknown field(s) ${unknown.join(', ')} (have: ${known.join(', ')})`);
+  const count = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+  req(o.smp === undefined || count(o.smp, 1, 64), where, '"smp" must be a whole number from 1 to 64');
+  req(o.memory === undefined || count(o.memory, 64, 16384), where, '"memory" must be MiB, from 64 to 16384');
+  req(o.cpu === undefined || isStr(o.cpu), where, '"cpu" must be a QEMU CPU model');
+  req(o.qemuArgs === undefined || isStrArray(o.qemuArgs), where, '"qemuArgs" must be a list of QEMU arguments');
+  req(o.cmdline === undefined || isStr(o.cmdline), where, '"cmdline" must be a string of kernel command-line words');
+  return {
+    ...(o.smp !== undefined ? { smp: o.smp as number } : {}),
+    ...(o.memory !== undefined ? { memoryMb: o.memory as number } : {}),
+    ...(o.cpu !== undefined ? { cpu: o.cpu as string } : {}),
+    ...(o.qemuArgs !== undefined ? { qemuArgs: o.qemuArgs as string[] } : {}),
+    ...(o.cmdline !== undefined ? { cmdline: (o.cmdline as string).split(/\s+/).filter(Boolean) } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { infraError } from '../util/errors.ts';
 import { spawn } from '../util/proc.ts';
 import type { Accel } from './accel.ts';
 import { hangMarkLine } from './hang-mark.ts';
+import { DEFAULT_VM, vmQemuArgs, type VmSpec } from './vm.ts';
 
 export interface BootRequest {
   arch: ArchDef;
@@ -18,6 +19,8 @@ export interface BootRequest {
   kernelImage: string;
   initrd: string;
   extraCmdline?: string;
+  /** CPUs, memory, CPU model, devices and command-line words (default: DEFAULT_VM). */
+  vm?: VmSpec;
   consolePath: string;
   /** Where QEMU's stderr is kept (default: qemu-stderr.log beside the console log). */
   stderrPath?: string;
@@ -38,9 +41,10 @@ export interface BootResult {
 }
 
 /** Pure: the full QEMU command line, also written to reproducer.sh. */
-export function qemuArgv(req: Pick<BootRequest, 'arch' | 'accel' | 'kernelImage' | 'initrd' | 'extraCmdline'>): string[] {
-  const cmdline = [req.arch.cmdline, req.extraCmdline ?? ''].join(' ').trim();
-  return [req.arch.qemuBinary, ...req.accel.args, ...req.arch.qemuArgs, '-kernel', req.kernelImage, '-initrd', req.initrd, '-append', cmdline];
+export function qemuArgv(req: Pick<BootRequest, 'arch' | 'accel' | 'kernelImage' | 'initrd' | 'extraCmdline' | 'vm'>): string[] {
+  const vm = req.vm ?? DEFAULT_VM;
+  const cmdline = [req.arch.cmdline, ...vm.cmdline, req.extraCmdline ?? ''].join(' ').trim();
+  return [req.arch.qemuBinary, ...req.accel.args, ...req.arch.qemuArgs, ...vmQemuArgs(vm), '-kernel', req.kernelImage, '-initrd', req.initrd, '-append', cmdline];
 }
 
 /** QEMU's own words for "I could not set up this machine", preferred as the reason. */
