@@ -25,6 +25,7 @@ import { documentHeader } from '../report/documents.ts';
 import { jsonSink, jsonText, writeInterrupted, writeResults } from './output.ts';
 import { checkAdds, checkExecs, checkFragments, checkProbes, checkOutputFiles, outputFiles } from './validate.ts';
 import { DEFAULT_ABIS } from '../model/arch.ts';
+import { SELFTESTS_VM, selftestFragments } from '../selftests/defaults.ts';
 
 function builder(y: Argv) {
   return bootOptions(seriesOptions(configOptions(treeOptions(y))))
@@ -32,6 +33,7 @@ function builder(y: Argv) {
     .option('abi', { type: 'string', group: 'Guest:', describe: 'probe ABIs, comma-separated (default: the profile\'s, else compat,native64)' })
     .option('add', repeatable('put PATH[:GUESTPATH] into the initramfs (default /bin/NAME)', 'Guest:'))
     .option('exec', repeatable("run 'CMD' in the guest after the probes", 'Guest:'))
+    .option('shell', { type: 'boolean', default: false, group: 'Guest:', describe: "put busybox in the guest as /bin/sh and its applets (added anyway when a payload needs /bin/sh)" })
     .option('exec-timeout', countOption('exec-timeout', 'seconds per --exec command', { default: 300, group: 'Guest:', max: MAX_ENTRY_TIMEOUT_SEC }))
     .option('out', outOption('run directory'))
     .option('json', jsonOption("also write results JSON to FILE ('-' for stdout)", 'Output:'))
@@ -41,22 +43,31 @@ function builder(y: Argv) {
     .option('html', htmlOption('one self-contained HTML page to FILE: the probe × ABI × variant matrix, cells coloured by status'));
 }
 
-type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>>;
+/** `kseries selftests TARGET...` is a run whose targets are kselftest's (commands/selftests.ts). */
+type RunArgs = ArgumentsCamelCase<Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>> & { targets?: string[]; only?: string[] };
+
+export { builder as runBuilder };
+export type { RunArgs };
 
 /** Every input checked and turned into the typed request, before anything is created or built. */
 async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'runDir'>> {
   const profile = await profileFrom(a);
-  const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : (profile?.abis ?? [...DEFAULT_ABIS]);
+  const targets = a.targets;
+  // kselftest runs on the x86_64 kernel (its x86 target builds _32 and _64 programs itself); probes only when asked for.
+  const abis = a.abi ? a.abi.split(',').map((s) => s.trim()).filter(Boolean) : targets ? ['native64'] : (profile?.abis ?? [...DEFAULT_ABIS]);
   if (abis.length === 0) throw usageError('--abi needs at least one ABI');
   const kernels = kernelsFor(abis);
-  const probes = a.probe && a.probe.length > 0 ? a.probe : profile?.probes;
+  if (targets && kernels.some((k) => k.arch.name !== 'x86_64')) throw usageError(`kseries selftests runs on the x86_64 kernel; --abi ${a.abi} asks for ${kernels.map((k) => k.arch.name).join(', ')}`);
+  const probes = a.probe && a.probe.length > 0 ? a.probe : targets ? [] : profile?.probes;
+  const badTest = (a.only ?? []).find((p) => !/^[^:\s]+:\S+$/.test(p));
+  if (badTest !== undefined) throw usageError(`--test ${badTest}: expected COLLECTION:TEST, e.g. timers:posix_timers or 'x86:*'`);
   const tree = treeFor(a, profile);
   const names = (a.variant ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const variants: VariantToRun[] = profile
     ? names.map((name) => ({ name, plan: variantPlanFrom({ ...a, variant: name }, profile) }))
     : [{ name: 'tree', plan: variantPlanFrom(a) }];
   if (profile && variants.length === 0) throw usageError(`--profile needs --variant (have: ${profile.variants.map((v) => v.name).join(', ')})`);
-  const extraFragments = [...(profile?.fragments ?? []), ...a.fragment];
+  const extraFragments = [...(targets ? selftestFragments(targets) : []), ...(profile?.fragments ?? []), ...a.fragment];
   await checkFragments([...kernels.map((k) => join(BASE_FRAGMENTS_DIR, k.arch.fragment)), ...extraFragments]);
   await checkProbes(probes ?? []);
   checkExecs(a.exec);
@@ -64,13 +75,14 @@ async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'run
   // A payload the guest could not start is bad input now, not "No such file or directory" after a build.
   const allProbes = probes ?? (await listProbes());
   for (const k of kernels) {
-    await planInitramfs({ arch: k.arch, probes: allProbes, abis: k.abis, probeTimeoutSec: a.probeTimeout, execs: a.exec, execTimeoutSec: a.execTimeout, adds });
+    await planInitramfs({ arch: k.arch, probes: allProbes, abis: k.abis, probeTimeoutSec: a.probeTimeout, execs: a.exec, execTimeoutSec: a.execTimeout, adds, shell: a.shell });
   }
   return {
     tree,
     baseFragmentsDir: BASE_FRAGMENTS_DIR,
     extraFragments,
-    ...buildAndBootFrom(a),
+    ...buildAndBootFrom(a, targets ? { ...SELFTESTS_VM, ...profile?.vm } : profile?.vm),
+    ...(targets ? { selftests: { targets, maxTimeoutSec: a.execTimeout, ...(a.only ? { only: a.only } : {}) } } : {}),
     ...(probes ? { probes } : {}),
     ...(profile && profile.unprivileged.length > 0 ? { unprivileged: profile.unprivileged } : {}),
     variants,
@@ -78,6 +90,7 @@ async function runRequestFrom(a: RunArgs): Promise<Omit<VariantsRunOptions, 'run
     adds,
     execs: a.exec,
     execTimeoutSec: a.execTimeout,
+    ...(a.shell ? { shell: true } : {}),
   };
 }
 

@@ -173,6 +173,36 @@ function append<T>(to: T[], from: readonly T[]): void {
   for (const x of from) to.push(x);
 }
 
+/** What a test prints when it did not test: kselftest's "[SKIP]" prefix, "not supported". */
+const SKIP_TEXT = /^\[SKIP\]|\bnot supported\b/i;
+/** The x86 selftests' (and others') own tags for a check that ran: "[OK]", "[PASS]". */
+const RAN_TEXT = /^\[(?:OK|PASS)\]/;
+
+/**
+ * A pass that tested nothing. Where the test's own output says so, the entry
+ * is a SKIP: its KTAP plan is "1..0 # SKIP", every case it reported is a
+ * SKIP, or (no KTAP cases) it printed "[SKIP]" lines and no "[OK]"/"[PASS]"
+ * one, the x86 selftests' convention. Otherwise a pass that also printed
+ * "[SKIP] ..." or "not supported" stays a PASS with that line as its reason,
+ * so the summary shows it.
+ */
+export function judgeVacuous(r: ProbeResult, skipAll?: string): ProbeResult {
+  if (r.status !== 'PASS') return r;
+  if (skipAll !== undefined && r.cases.length === 0) return { ...r, status: 'SKIP', reason: `plan 1..0: ${skipAll}` };
+  if (r.cases.length > 0 && r.cases.every((c) => c.status === 'SKIP')) {
+    const why = r.cases.find((c) => c.reason)?.reason;
+    return { ...r, status: 'SKIP', reason: `every case skipped${why ? `: ${why}` : ''}` };
+  }
+  if (r.cases.length === 0 && r.reason === undefined) {
+    const lines = r.diagnostics.map((d) => d.trim());
+    const said = lines.find((d) => SKIP_TEXT.test(d));
+    if (!said) return r;
+    if (/^\[SKIP\]/.test(said) && !lines.some((d) => RAN_TEXT.test(d))) return { ...r, status: 'SKIP', reason: `exit 0, but it only skipped: ${said}` };
+    return { ...r, reason: `passed, but printed: ${said}` };
+  }
+  return r;
+}
+
 /** An entry that broke its plan cannot pass (or skip): FAIL, the first violation as the reason. */
 function withPlanIssues<S extends { status: Status; reason?: string }>(s: S, issues: readonly string[]): S {
   if (issues.length === 0 || (s.status !== 'PASS' && s.status !== 'SKIP')) return s;
@@ -192,6 +222,8 @@ interface OpenSubtest {
   completed: boolean;
   /** Diagnostics after the last case. */
   trailing: string[];
+  /** Its own plan said "1..0 # SKIP <reason>": it skipped everything. */
+  skipAll?: string;
 }
 
 /** Parse the KTAP/TAP document on a console into probe results and line spans. */
@@ -252,7 +284,7 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
     topPending = [];
     topKmsg = [];
     doc.spans.push({ probeIndex: doc.probes.length, id, ...span });
-    doc.probes.push(result);
+    doc.probes.push(judgeVacuous(result, sub?.skipAll));
   };
 
   // Output ended (or bailed out) inside the subtest: no result line.
@@ -297,6 +329,10 @@ export function parseKtap(lines: readonly ConsoleLine[]): KtapDocument {
       if (text === '' || SYNTHETIC_COMMENT.test(text)) return;
       if (KMSG_PREFIX.test(text)) sub.kmsg.push(text.replace(KMSG_PREFIX, ''));
       else sub.pending.push(text);
+    });
+    child.on('plan', (p: { start: number; end: number; comment?: string }) => {
+      // A real "1..0 # SKIP why" line; tap-parser makes up "1..0 # no tests found" for output without a plan.
+      if (p.end === 0 && /^SKIP\b/i.test(p.comment ?? '')) sub.skipAll = p.comment!.replace(/^SKIP\b\s*/i, '').trim() || 'skipped';
     });
     const below = NestedTracker.of(child);
     child.on('assert', (r: Result) => {

@@ -17,7 +17,12 @@ import type { ArchDef } from '../model/arch.ts';
 import type { ConsoleResult } from '../model/results.ts';
 import { chooseAccel, hostProbe, type AccelChoice } from '../qemu/accel.ts';
 import { bootKernel, qemuArgv } from '../qemu/runner.ts';
+import { checkCpuModel, DEFAULT_VM, smpKconfig, type VmSpec } from '../qemu/vm.ts';
 import { runCommand } from '../util/proc.ts';
+import { usageError } from '../util/errors.ts';
+import { buildSelftests, checkTargets, targetFragments, type SelftestsBuild } from '../selftests/build.ts';
+import { KSELFTEST_GUEST_DIR, selectCases, selftestPlan } from '../selftests/plan.ts';
+import { cpus } from 'node:os';
 import { Progress, BootCounter } from './progress.ts';
 import { formatDuration } from '../util/duration.ts';
 import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeBuildArtefacts, writeImageArtefacts, writeReproducer } from './rundir.ts';
@@ -38,9 +43,15 @@ export interface RunOptions {
   abis: string[];
   adds: UserAdd[];
   execs: string[];
+  /** Put the guest shell (busybox) in even when no payload needs it. */
+  shell?: boolean;
+  /** kselftest targets to build from the tree under test and run, one plan entry per test (kseries selftests). */
+  selftests?: { targets: string[]; maxTimeoutSec: number; only?: string[] };
   probeTimeoutSec: number;
   execTimeoutSec: number;
   bootTimeoutSec: number;
+  /** The machine booted (default DEFAULT_VM): --smp, --memory, --cpu, the profile's devices and command line. */
+  vm?: VmSpec;
   jobs?: number;
   /** Build again what failed to compile before with the same inputs (remembered failures are otherwise not rebuilt). */
   retryFailed?: boolean;
@@ -122,13 +133,42 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   };
   const store = new CacheStore(o.cacheRoot, { onWait: (line) => progress.stage('cache', line), onNote: (line) => progress.stage('cache', line) });
   await mkdir(o.runDir, { recursive: true });
+  const vm = o.vm ?? DEFAULT_VM;
+  await checkCpuModel(vm, o.arch.qemuBinary);
 
   const tree = await timed('tree', () => run.resolveTree(o.tree, { store, log: (m) => progress.stage('tree', m) }));
   progress.stage('tree', `${tree.describe}, Linux ${tree.version}`);
 
-  const requested = await requestedConfig(o.fragments, o.kconfig);
+  // --smp 2 on a kernel without SMP would quietly use one CPU: ask for it (a --kconfig given after still wins).
+  // A kselftest target's own config fragment is merged after kseries' (the tree's, not the patches').
+  const st = o.selftests;
+  if (st) checkTargets(tree.srcDir, st.targets);
+  const stFragments = st ? targetFragments(tree.srcDir, st.targets) : [];
+  for (const f of stFragments) progress.stage('config', `kselftest fragment ${f}`);
+  const requested = await requestedConfig([...o.fragments, ...stFragments], [...smpKconfig(vm), ...o.kconfig]);
+  let selftests: SelftestsBuild | undefined;
   let t0 = Date.now();
-  const buildFrom = (src: SourceTree) => {
+  const buildFrom = async (src: SourceTree) => {
+    const b = await buildKernelFrom(src);
+    if (st) {
+      const tSt = Date.now();
+      progress.begin('selftests');
+      selftests = await buildSelftests({
+        srcDir: src.srcDir, sourceIdentity: src.identity, arch: o.arch, targets: st.targets, compiler: b.compiler, store,
+        jobs: o.jobs ?? cpus().length, logPath: join(o.runDir, 'selftests-build.log'), log: (m) => progress.stage('selftests', m),
+      });
+      stages.push({ name: 'selftests', ms: Date.now() - tSt });
+      const chosen = selectCases(selftests.cases, st.only ?? []);
+      if (chosen.unmatched.length > 0) {
+        throw usageError(`--test ${chosen.unmatched.join(', ')}: no such test in ${st.targets.join(' ')} (have: ${selftests.cases.map((c) => `${c.collection}:${c.test}`).join(' ')})`);
+      }
+      selftests.cases = chosen.cases;
+      // The kernel's build time is measured up to here: the selftests are timed on their own.
+      t0 += Date.now() - tSt;
+    }
+    return b;
+  };
+  const buildKernelFrom = (src: SourceTree) => {
     progress.begin('build');
     t0 = Date.now();
     return run.buildKernel({
@@ -203,8 +243,11 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
       ...(o.unprivileged ? { unprivileged: o.unprivileged.filter((p) => probes.includes(p)) } : {}),
       execs: o.execs,
       execTimeoutSec: o.execTimeoutSec,
-      adds: o.adds,
+      adds: [...o.adds, ...(selftests ? [{ hostPath: selftests.installDir, guestPath: KSELFTEST_GUEST_DIR, label: `kselftest ${st!.targets.join(' ')}` }] : [])],
+      ...(o.shell ? { shell: true } : {}),
+      ...(selftests ? { extraPlan: selftestPlan(selftests.cases, { timeouts: selftests.timeouts, maxTimeoutSec: st!.maxTimeoutSec }) } : {}),
     });
+    for (const n of fs.notes) progress.stage('image', n);
     await writeImageArtefacts(o.runDir, fs);
     return fs;
   });
@@ -213,7 +256,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
   progress.begin('boot');
   const accel = await chooseAccel(o.accel, o.arch.qemuBinary, hostProbe());
   const qemuVersion = (await runCommand(o.arch.qemuBinary, ['--version'])).stdout.split('\n')[0] ?? '';
-  const bootReq = { arch: o.arch, accel, kernelImage: build.kernelImage, initrd };
+  const bootReq = { arch: o.arch, accel, kernelImage: build.kernelImage, initrd, vm };
   await writeReproducer(o.runDir, {
     srcDir: buildSrc,
     ...(checkout ? { checkout } : {}),
@@ -225,7 +268,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     qemuArgv: qemuArgv({ ...bootReq, kernelImage: KERNEL_PLACEHOLDER, initrd: INITRD_PLACEHOLDER }),
   });
   progress.stage('boot', `${accel.accel.toUpperCase()} (${accel.reason})`);
-  const longest = Math.max(o.probeTimeoutSec, o.execs.length > 0 ? o.execTimeoutSec : 0);
+  const longest = Math.max(0, ...image.plan.map((p) => p.timeoutSec));
   const counter = new BootCounter();
   const bootT0 = Date.now();
   const boot = await timed('boot', () =>
