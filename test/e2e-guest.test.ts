@@ -83,3 +83,14 @@ t.test('kseries selftests x86 timers: built from the tree, one nested result per
   for (const p of res.probes.filter((x) => x.status === 'SKIP')) t.ok(p.reason && p.reason.length > 0, `${p.id} says why it skipped`);
   t.match(console, /# Subtest: selftests:timers:posix_timers/);
 });
+
+t.test("kselftest's own runner runs in the guest too, through the shell", async (t) => {
+  const out = await runDir();
+  const r = await kseries(['selftests', 'core', ...cacheArgs, '--exec', '/kselftest/run_kselftest.sh -c core', '--out', out, '--json', '-']);
+  t.equal(r.exitCode, 0, r.stderr.split('\n').slice(-3).join(' | '));
+  const res = JSON.parse(r.stdout) as ResultsJson;
+  t.same(res.probes.map((p) => `${p.id}=${p.status}`), ['selftests:core:close_range_test=PASS', 'exec:run_kselftest.sh=PASS']);
+  const runner = res.probes[1]!;
+  t.same(runner.cases.map((c) => [c.name, c.status]), [['selftests: core: close_range_test', 'PASS']], "the runner's TAP: one test, ok");
+  t.ok(runner.kmsg.includes('kselftest: Running tests in core'), 'its /dev/kmsg line is under it');
+});
