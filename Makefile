@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KSERIES := node bin/kseries.js
 HARNESS_SOURCES := $(shell find harness -name '*.ts')
 
-.PHONY: deps system-deps node-deps chromium-deps dist test test-unit test-e2e test-kernel bench typecheck images clean
+.PHONY: deps system-deps node-deps chromium-deps lava-deps dist test test-unit test-e2e test-kernel bench typecheck images clean
 
 deps: system-deps node-deps
 
@@ -25,6 +25,11 @@ system-deps:
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# Optional: Debian's lava-dispatcher, whose lava-run runs a `kseries plan --emit lava` job here (its e2e test skips without it).
+lava-deps:
+	@dpkg-query -W -f='$${Status}\n' lava-dispatcher 2>/dev/null | grep -q 'install ok installed' || \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends lava-dispatcher; }
 
 # Optional: Debian's chromium, for the HTML report's screenshot tests (they skip without it).
 chromium-deps:

@@ -10,6 +10,7 @@ import { parseCommand } from './commands/parse.ts';
 import { reviewCommand } from './commands/review.ts';
 import { runCommandModule } from './commands/run.ts';
 import { selftestsCommand } from './commands/selftests.ts';
+import { mergeCommand, planCommand } from './commands/farm.ts';
 import { variantsCommand } from './commands/variants.ts';
 import { ExitCode } from './model/results.ts';
 import { KseriesError } from './util/errors.ts';
@@ -23,7 +24,7 @@ const EPILOG = `Exit codes: 0 all passed; 1 a probe failed; 2 bad input or usage
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandModule<any, any>;
 
-export const COMMANDS: readonly AnyCommand[] = [runCommandModule, selftestsCommand, applyCommand, variantsCommand, bisectCommand, claimsCommand, reviewCommand, checkCommand, parseCommand, benchCommand];
+export const COMMANDS: readonly AnyCommand[] = [runCommandModule, selftestsCommand, applyCommand, variantsCommand, bisectCommand, claimsCommand, reviewCommand, checkCommand, parseCommand, planCommand, mergeCommand, benchCommand];
 
 /** Run the command line; sets process.exitCode. Tests may pass commands with injected stages. */
 export async function kseries(argv: string[], commands: readonly AnyCommand[] = COMMANDS): Promise<void> {

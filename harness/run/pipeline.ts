@@ -25,7 +25,7 @@ import { KSELFTEST_GUEST_DIR, selectCases, selftestPlan } from '../selftests/pla
 import { cpus } from 'node:os';
 import { Progress, BootCounter } from './progress.ts';
 import { formatDuration } from '../util/duration.ts';
-import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeBuildArtefacts, writeImageArtefacts, writeReproducer } from './rundir.ts';
+import { INITRD_PLACEHOLDER, KERNEL_PLACEHOLDER, recordSources, writeBootSpec, writeBuildArtefacts, writeImageArtefacts, writeReproducer } from './rundir.ts';
 
 export interface RunOptions {
   tree: TreeSpec;
@@ -267,6 +267,7 @@ export async function runPipeline(o: RunOptions, progress: Progress): Promise<Ru
     image: o.arch.image,
     qemuArgv: qemuArgv({ ...bootReq, kernelImage: KERNEL_PLACEHOLDER, initrd: INITRD_PLACEHOLDER }),
   });
+  await writeBootSpec(o.runDir, qemuArgv({ ...bootReq, kernelImage: KERNEL_PLACEHOLDER, initrd: INITRD_PLACEHOLDER }));
   progress.stage('boot', `${accel.accel.toUpperCase()} (${accel.reason})`);
   const longest = Math.max(0, ...image.plan.map((p) => p.timeoutSec));
   const counter = new BootCounter();

@@ -219,3 +219,30 @@ export async function writeReproducer(runDir: string, spec: ReproducerSpec): Pro
   await chmod(p, 0o755);
   return p;
 }
+
+/** boot.json: the boot as data (for a farm's job, farm/lava.ts): QEMU without its -kernel/-initrd/-append, and the command line. */
+export interface BootSpec {
+  qemuBinary: string;
+  qemuOptions: string[];
+  cmdline: string;
+  /** Beside boot.json. */
+  kernel: string;
+  initrd: string;
+}
+
+export function bootSpec(argv: readonly string[]): BootSpec {
+  const [qemuBinary, ...rest] = argv;
+  const qemuOptions: string[] = [];
+  let cmdline = '';
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '-kernel' || a === '-initrd') i++;
+    else if (a === '-append') cmdline = rest[++i] ?? '';
+    else qemuOptions.push(a);
+  }
+  return { qemuBinary: qemuBinary!, qemuOptions, cmdline, kernel: 'bzImage', initrd: 'initramfs.cpio' };
+}
+
+export async function writeBootSpec(runDir: string, argv: readonly string[]): Promise<void> {
+  await writeFile(join(runDir, 'boot.json'), JSON.stringify(bootSpec(argv), null, 2) + '\n');
+}
